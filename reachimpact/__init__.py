@@ -1,0 +1,1 @@
+"""ReachImpact: outreach for nonprofits and campaigns."""

@@ -1,0 +1,79 @@
+"""The one engine and session factory, shared by pages, API, jobs and tools.
+
+With no DATABASE_URL an embedded PostgreSQL (the `pgserver` package) is started under .data/, so a
+fresh clone runs without a database server installed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, make_url, text
+from sqlmodel import Session
+
+from reachimpact.settings import get_settings
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+EMBEDDED_DATA_DIR = PROJECT_ROOT / ".data" / "pg"
+EMBEDDED_DB_NAME = "reachimpact"
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Any postgres URL spelling → the psycopg 3 dialect SQLAlchemy needs."""
+    parsed = make_url(url)
+    return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+
+
+def libpq_url(url: str) -> str:
+    """Any postgres URL spelling → a plain libpq URL (for psycopg and procrastinate)."""
+    parsed = make_url(url)
+    return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _embedded_url() -> str:
+    import pgserver  # imported lazily: only development without DATABASE_URL needs it
+
+    EMBEDDED_DATA_DIR.parent.mkdir(parents=True, exist_ok=True)
+    # 'stop': the server stops when the last process using it (app, worker, CLI) exits.
+    server = pgserver.get_server(EMBEDDED_DATA_DIR, cleanup_mode="stop")
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{EMBEDDED_DB_NAME}';")
+    if "(1 row)" not in exists:
+        server.psql(f"CREATE DATABASE {EMBEDDED_DB_NAME};")
+    return server.get_uri(EMBEDDED_DB_NAME)
+
+
+@lru_cache
+def database_url() -> str:
+    """The SQLAlchemy URL of the application database."""
+    configured = get_settings().database_url
+    return sqlalchemy_url(configured or _embedded_url())
+
+
+@lru_cache
+def get_engine() -> Engine:
+    return create_engine(database_url(), pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+@contextmanager
+def session_scope() -> Iterator[Session]:
+    """A session that commits on success and rolls back on error."""
+    with Session(get_engine(), expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def ping() -> bool:
+    """Whether the database answers a trivial query."""
+    try:
+        with get_engine().connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return True
+    except Exception:
+        return False

@@ -1,0 +1,47 @@
+"""Bookkeeping of the Firebase → PostgreSQL migration tools: batches and the id map."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from reachimpact.models.base import (
+    created_at_field,
+    foreign_key_field,
+    id_field,
+    jsonb_field,
+    timestamp_field,
+)
+
+
+class MigrationBatch(SQLModel, table=True):
+    """One run of the migration tools; rollback removes exactly the rows of one batch."""
+
+    __tablename__ = "migration_batches"
+
+    id: uuid.UUID = id_field()
+    source_project: str = Field(max_length=200)
+    status: str = Field(
+        default="running", max_length=16
+    )  # running | loaded | validated | rolled_back | failed
+    counts: dict = jsonb_field()
+    started_at: datetime = created_at_field()
+    finished_at: datetime | None = timestamp_field()
+
+
+class MigrationIdMap(SQLModel, table=True):
+    """Where each Firebase document or user landed."""
+
+    __tablename__ = "migration_id_map"
+    __table_args__ = (sa.UniqueConstraint("collection", "firebase_id", name="uq_migration_id_map_source"),)
+
+    id: uuid.UUID = id_field()
+    batch_id: uuid.UUID = foreign_key_field("migration_batches.id", nullable=False, ondelete="CASCADE")
+    collection: str = Field(max_length=100)  # Firestore collection path, or "auth" for users
+    firebase_id: str = Field(max_length=128)
+    table_name: str = Field(max_length=64)
+    row_id: uuid.UUID
+    created_at: datetime = created_at_field()

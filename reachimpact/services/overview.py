@@ -1,0 +1,239 @@
+"""Read-only summaries the pages show: the organization, dashboard counts, and the latest rows of each kind.
+
+Every query takes the organization explicitly; nothing here decides *which* organization a viewer may
+see (that is `default_organization_id` until sign-in exists, then the signed-in user's organization).
+Lists are capped (`LIST_LIMIT`) because a page keeps only what it shows.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, func, select
+
+from reachimpact.models import (
+    Call,
+    Campaign,
+    CampaignStatus,
+    Contact,
+    Conversation,
+    Direction,
+    Message,
+    Organization,
+)
+
+LIST_LIMIT = 50
+RECENT_WINDOW = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class OrganizationProfile:
+    id: uuid.UUID
+    name: str
+    default_region: str
+    time_zone: str
+
+
+@dataclass(frozen=True)
+class DashboardCounts:
+    contacts: int
+    campaigns: int
+    running_campaigns: int
+    calls_recent: int
+    messages_recent: int
+
+
+@dataclass(frozen=True)
+class ContactSummary:
+    name: str
+    phone: str
+    email: str | None
+    tags: list[str]
+    opted_out: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class CampaignSummary:
+    name: str
+    type: str
+    status: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class CallSummary:
+    occurred_at: datetime
+    # Empty when the call matches no contact (e.g. an inbound call from an unknown number).
+    contact_name: str
+    number: str
+    direction: str
+    status: str
+    duration_seconds: int | None
+    sentiment: str | None
+
+
+@dataclass(frozen=True)
+class ConversationSummary:
+    contact_name: str
+    phone: str
+    last_message_preview: str
+    last_message_at: datetime | None
+    unread_count: int
+
+
+@dataclass(frozen=True)
+class StatusCount:
+    status: str
+    count: int
+
+
+def default_organization_id(session: Session) -> uuid.UUID | None:
+    """The organization the pages show until sign-in exists: the oldest one, or None on an empty database.
+
+    Replaced by the signed-in user's organization when authentication lands.
+    """
+    return session.exec(
+        select(Organization.id).order_by(col(Organization.created_at), col(Organization.id)).limit(1)
+    ).first()
+
+
+def organization_profile(session: Session, *, organization_id: uuid.UUID) -> OrganizationProfile | None:
+    org = session.get(Organization, organization_id)
+    if org is None:
+        return None
+    return OrganizationProfile(
+        id=org.id, name=org.name, default_region=org.default_region, time_zone=org.time_zone
+    )
+
+
+def _recent_since(now: datetime | None) -> datetime:
+    return (now or datetime.now(UTC)) - RECENT_WINDOW
+
+
+def dashboard_counts(
+    session: Session, *, organization_id: uuid.UUID, now: datetime | None = None
+) -> DashboardCounts:
+    """Contacts and campaigns in all, running campaigns, and calls and messages of the last 30 days."""
+    since = _recent_since(now)
+
+    def count(model: type, *conditions: sa.ColumnElement[bool]) -> int:
+        statement = select(func.count()).select_from(model).where(model.organization_id == organization_id)
+        return session.exec(statement.where(*conditions)).one()
+
+    return DashboardCounts(
+        contacts=count(Contact),
+        campaigns=count(Campaign),
+        running_campaigns=count(Campaign, col(Campaign.status) == CampaignStatus.RUNNING),
+        calls_recent=count(Call, col(Call.created_at) >= since),
+        messages_recent=count(Message, col(Message.created_at) >= since),
+    )
+
+
+def count_contacts(session: Session, *, organization_id: uuid.UUID) -> int:
+    statement = select(func.count()).select_from(Contact).where(Contact.organization_id == organization_id)
+    return session.exec(statement).one()
+
+
+def recent_contacts(
+    session: Session, *, organization_id: uuid.UUID, limit: int = LIST_LIMIT
+) -> list[ContactSummary]:
+    """The most recently added contacts, newest first."""
+    rows = session.exec(
+        select(Contact)
+        .where(Contact.organization_id == organization_id)
+        .order_by(col(Contact.created_at).desc(), col(Contact.id))
+        .limit(min(limit, LIST_LIMIT))
+    ).all()
+    return [
+        ContactSummary(
+            name=contact.full_name,
+            phone=contact.phone,
+            email=contact.email,
+            tags=list(contact.tags),
+            opted_out=contact.opt_out_calls or contact.opt_out_sms,
+            created_at=contact.created_at,
+        )
+        for contact in rows
+    ]
+
+
+def recent_campaigns(
+    session: Session, *, organization_id: uuid.UUID, limit: int = LIST_LIMIT
+) -> list[CampaignSummary]:
+    """The most recently created campaigns, newest first."""
+    rows = session.exec(
+        select(Campaign)
+        .where(Campaign.organization_id == organization_id)
+        .order_by(col(Campaign.created_at).desc(), col(Campaign.id))
+        .limit(min(limit, LIST_LIMIT))
+    ).all()
+    return [CampaignSummary(name=c.name, type=c.type, status=c.status, created_at=c.created_at) for c in rows]
+
+
+def recent_calls(
+    session: Session, *, organization_id: uuid.UUID, limit: int = LIST_LIMIT
+) -> list[CallSummary]:
+    """The latest calls, newest first, with the contact's name where the call has a contact."""
+    statement = (
+        select(Call, Contact.first_name, Contact.last_name)
+        .join(Contact, col(Call.contact_id) == col(Contact.id), isouter=True)
+        .where(Call.organization_id == organization_id)
+        .order_by(col(Call.created_at).desc(), col(Call.id))
+        .limit(min(limit, LIST_LIMIT))
+    )
+    summaries = []
+    for call, first_name, last_name in session.exec(statement).all():
+        # The other party: whom we called, or who called us.
+        number = call.from_number if call.direction == Direction.INBOUND else call.to_number
+        summaries.append(
+            CallSummary(
+                occurred_at=call.started_at or call.created_at,
+                contact_name=f"{first_name or ''} {last_name or ''}".strip(),
+                number=number,
+                direction=call.direction,
+                status=call.status,
+                duration_seconds=call.duration_seconds,
+                sentiment=call.sentiment,
+            )
+        )
+    return summaries
+
+
+def recent_conversations(
+    session: Session, *, organization_id: uuid.UUID, limit: int = LIST_LIMIT
+) -> list[ConversationSummary]:
+    """Conversations with the latest message first (those without a message yet last)."""
+    statement = (
+        select(Conversation, Contact.first_name, Contact.last_name, Contact.phone)
+        .join(Contact, col(Conversation.contact_id) == col(Contact.id))
+        .where(Conversation.organization_id == organization_id)
+        .order_by(col(Conversation.last_message_at).desc().nulls_last(), col(Conversation.id))
+        .limit(min(limit, LIST_LIMIT))
+    )
+    return [
+        ConversationSummary(
+            contact_name=f"{first_name} {last_name}".strip(),
+            phone=phone,
+            last_message_preview=conversation.last_message_preview,
+            last_message_at=conversation.last_message_at,
+            unread_count=conversation.unread_count,
+        )
+        for conversation, first_name, last_name, phone in session.exec(statement).all()
+    ]
+
+
+def calls_by_status(
+    session: Session, *, organization_id: uuid.UUID, now: datetime | None = None
+) -> list[StatusCount]:
+    """How many calls of the last 30 days ended (or stand) in each status, most frequent first."""
+    statement = (
+        select(Call.status, func.count())
+        .where(Call.organization_id == organization_id, col(Call.created_at) >= _recent_since(now))
+        .group_by(col(Call.status))
+        .order_by(func.count().desc(), col(Call.status))
+    )
+    return [StatusCount(status=status, count=count) for status, count in session.exec(statement).all()]
