@@ -6,6 +6,7 @@ fresh clone runs without a database server installed.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -36,6 +37,8 @@ def libpq_url(url: str) -> str:
 def _embedded_url() -> str:
     import pgserver  # imported lazily: only development without DATABASE_URL needs it
 
+    # Its start-up chatter (a dozen INFO lines per process) hides the app's own output.
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
     EMBEDDED_DATA_DIR.parent.mkdir(parents=True, exist_ok=True)
     # 'stop': the server stops when the last process using it (app, worker, CLI) exits.
     server = pgserver.get_server(EMBEDDED_DATA_DIR, cleanup_mode="stop")

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
 
     redis_url: str | None = None
     log_level: str = "INFO"
+    # A header the proxy in front of us sets to the caller's address (Fly: Fly-Client-IP). Unset, the
+    # peer address is used; set it only behind a proxy that overwrites it, or callers could forge it.
+    trusted_client_ip_header: str | None = None
 
     @field_validator(
         "database_url",
@@ -44,6 +47,7 @@ class Settings(BaseSettings):
         "openai_api_key",
         "openai_base_url",
         "redis_url",
+        "trusted_client_ip_header",
         mode="before",
     )
     @classmethod

@@ -2,18 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from reachimpact.api import health, jobs
+from reachimpact.api import auth, health, jobs, me, members
 from reachimpact.api.request_context import RequestContextMiddleware
-from reachimpact.errors import Forbidden, Invalid, NotFound
+from reachimpact.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, RateLimited, Unauthorized
 from reachimpact.logging_setup import configure_logging
 
+# One place turns domain errors into HTTP. Another organization's row is simply "not found".
+_STATUS: dict[type[DomainError], int] = {
+    NotFound: 404,
+    Forbidden: 403,
+    Invalid: 422,
+    Conflict: 409,
+    Unauthorized: 401,
+    RateLimited: 429,
+}
 
-def _domain_error(status_code: int, detail: str | None = None):  # noqa: ANN202 - a handler factory
+
+def _domain_error_handler() -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
     async def handler(request: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse({"detail": detail or str(exc)}, status_code=status_code)
+        status_code = next(code for kind, code in _STATUS.items() if isinstance(exc, kind))
+        headers: dict[str, str] = {}
+        if isinstance(exc, Unauthorized):
+            headers["WWW-Authenticate"] = "Bearer"
+        if isinstance(exc, RateLimited):
+            headers["Retry-After"] = str(exc.retry_after)
+        detail = "Not found." if isinstance(exc, NotFound) else str(exc)
+        return JSONResponse({"detail": detail}, status_code=status_code, headers=headers)
 
     return handler
 
@@ -28,10 +47,9 @@ def create_api() -> FastAPI:
         redoc_url=None,
     )
     api.add_middleware(RequestContextMiddleware)
-    # One place turns domain errors into HTTP: another organization's row is simply "not found".
-    api.add_exception_handler(NotFound, _domain_error(404, "Not found."))
-    api.add_exception_handler(Forbidden, _domain_error(403))
-    api.add_exception_handler(Invalid, _domain_error(422))
-    api.include_router(health.router)
-    api.include_router(jobs.router)
+    handler = _domain_error_handler()
+    for kind in _STATUS:
+        api.add_exception_handler(kind, handler)
+    for module in (health, auth, me, members, jobs):
+        api.include_router(module.router)
     return api

@@ -5,15 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, status
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
 from reachimpact.db import session_scope
 from reachimpact.errors import Unauthorized
-from reachimpact.services.auth import Principal, decode_access_token
+from reachimpact.services.auth import Client, Principal, authenticate
+from reachimpact.settings import get_settings
 
-_bearer = HTTPBearer(auto_error=False)
+_bearer = HTTPBearer(
+    auto_error=False, description="An access token from /api/auth/login or /api/auth/refresh"
+)
 
 
 def _session() -> Iterator[Session]:
@@ -21,19 +24,26 @@ def _session() -> Iterator[Session]:
         yield session
 
 
-def _principal(credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:
-    unauthorized = HTTPException(
-        status.HTTP_401_UNAUTHORIZED,
-        "Not signed in or the session has expired.",
-        {"WWW-Authenticate": "Bearer"},
-    )
+# scope="function": commit before the response is sent, so a client's next request sees the write.
+SessionDep = Annotated[Session, Depends(_session, scope="function")]
+
+
+def _principal(
+    session: SessionDep, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
+) -> Principal:
     if credentials is None:
-        raise unauthorized
-    try:
-        return decode_access_token(credentials.credentials)
-    except Unauthorized as exc:
-        raise unauthorized from exc
+        raise Unauthorized("Not signed in or the session has expired.")
+    return authenticate(session, credentials.credentials)
 
 
-SessionDep = Annotated[Session, Depends(_session)]
+def _client(request: Request) -> Client:
+    header = get_settings().trusted_client_ip_header
+    address = request.headers.get(header) if header else None
+    return Client(
+        user_agent=request.headers.get("user-agent", ""),
+        ip_address=address or (request.client.host if request.client else None),
+    )
+
+
 CurrentPrincipal = Annotated[Principal, Depends(_principal)]
+ClientDep = Annotated[Client, Depends(_client)]

@@ -16,6 +16,7 @@ from reachimpact.models.message import Conversation, Message, MessageStatus
 from reachimpact.models.migration import MigrationBatch, MigrationIdMap
 from reachimpact.models.organization import Invite, Membership, Organization, Role
 from reachimpact.models.phone_number import PhoneNumber
+from reachimpact.models.rate_limit import RateLimitWindow
 from reachimpact.models.user import RefreshToken, User, UserSession
 from reachimpact.models.webhook_event import WebhookEvent
 
@@ -45,6 +46,7 @@ __all__ = [
     "OptOutChannel",
     "Organization",
     "PhoneNumber",
+    "RateLimitWindow",
     "RefreshToken",
     "Role",
     "User",
