@@ -36,7 +36,7 @@ endif
 # The job worker imports reachimpact.jobs by name, so the project root must be importable.
 export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 
-.PHONY: help setup run test worker migrate seed seed-reset lint format bench chromium clean
+.PHONY: help setup run test worker migrate seed seed-reset lint format bench chromium firebase-emulator clean
 
 help:
 	@echo "make run         set up, migrate, seed a demo account if the database is empty, then serve"
@@ -47,6 +47,7 @@ help:
 	@echo "make seed        seed the demo organization if the database has none (seed-reset: recreate it)"
 	@echo "make lint        ruff check (format: ruff format + ruff check --fix)"
 	@echo "make bench       run every bench/*.py"
+	@echo "make firebase-emulator  install the Firebase Auth emulator for the migration tools' tests"
 	@echo "make clean       remove Reflex's build output (.web, .states); keeps the database in .data/"
 
 $(STAMP): requirements.txt requirements-dev.txt
@@ -65,6 +66,16 @@ $(BUN):
 		|| { echo "bun did not install as $(BUN) (was its postinstall script blocked?)" >&2; exit 1; }
 
 setup: $(STAMP) $(BUN)
+
+FIREBASE_TOOLS_VERSION := 15.34.2
+FIREBASE_CLI := $(TOOLS)/firebase/node_modules/.bin/firebase
+
+# The Firebase Auth emulator (firebase-tools, about 300 MB) for the migration tools' live-export tests;
+# without it those tests skip and say so. The Firestore emulator comes with the Google Cloud SDK.
+firebase-emulator: $(FIREBASE_CLI)
+
+$(FIREBASE_CLI):
+	npm install --prefix $(TOOLS)/firebase --no-audit --no-fund --loglevel=error firebase-tools@$(FIREBASE_TOOLS_VERSION)
 
 # Debian's chromium for the Playwright tests (never `playwright install`: it downloads its own browser).
 chromium:

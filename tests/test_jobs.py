@@ -21,9 +21,9 @@ seen_progress: list[float] = []
 
 
 @jobs.tracked_task(name="tests.count_to")
-def count_to(progress: jobs.Progress, *, n: int) -> dict[str, Any]:
+def count_to(job: jobs.JobContext, *, n: int) -> dict[str, Any]:
     for i in range(1, n + 1):
-        progress(i / n, f"{i} of {n}")
+        job.progress(i / n, f"{i} of {n}")
         # Read back through another connection, as a page polling the job would.
         with session_scope() as session:
             seen_progress.append(session.exec(select(Job.progress).where(Job.kind == "tests.count_to")).one())
@@ -31,12 +31,12 @@ def count_to(progress: jobs.Progress, *, n: int) -> dict[str, Any]:
 
 
 @jobs.tracked_task(name="tests.refuse", retry=False)
-def refuse(progress: jobs.Progress, *, reason: str) -> dict[str, Any]:
+def refuse(job: jobs.JobContext, *, reason: str) -> dict[str, Any]:
     raise Invalid(reason)
 
 
 @jobs.tracked_task(name="tests.crash")
-def crash(progress: jobs.Progress) -> dict[str, Any]:
+def crash(job: jobs.JobContext) -> dict[str, Any]:
     raise RuntimeError("internal detail that must not reach the user")
 
 

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from reachimpact.api import auth, health, jobs, me, members
+from reachimpact.api import auth, contacts, do_not_contact, health, jobs, me, members
 from reachimpact.api.request_context import RequestContextMiddleware
 from reachimpact.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, RateLimited, Unauthorized
 from reachimpact.logging_setup import configure_logging
@@ -50,6 +50,6 @@ def create_api() -> FastAPI:
     handler = _domain_error_handler()
     for kind in _STATUS:
         api.add_exception_handler(kind, handler)
-    for module in (health, auth, me, members, jobs):
+    for module in (health, auth, me, members, contacts, do_not_contact, jobs):
         api.include_router(module.router)
     return api

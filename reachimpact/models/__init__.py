@@ -11,7 +11,7 @@ from reachimpact.models.campaign import (
     MachineAction,
 )
 from reachimpact.models.contact import Contact, OptOut, OptOutChannel
-from reachimpact.models.job import Job, JobStatus
+from reachimpact.models.job import Job, JobFile, JobStatus
 from reachimpact.models.message import Conversation, Message, MessageStatus
 from reachimpact.models.migration import MigrationBatch, MigrationIdMap
 from reachimpact.models.organization import Invite, Membership, Organization, Role
@@ -35,6 +35,7 @@ __all__ = [
     "Direction",
     "Invite",
     "Job",
+    "JobFile",
     "JobStatus",
     "MachineAction",
     "Membership",

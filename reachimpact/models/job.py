@@ -52,3 +52,20 @@ class Job(SQLModel, table=True):
     finished_at: datetime | None = timestamp_field()
     created_at: datetime = created_at_field()
     updated_at: datetime = updated_at_field()
+
+
+class JobFile(SQLModel, table=True):
+    """A file a job reads or writes (an upload, an error report), in 1 MB pieces.
+
+    Kept in PostgreSQL rather than on disk: the app and the worker may run on different machines.
+    """
+
+    __tablename__ = "job_files"
+    __table_args__ = (sa.UniqueConstraint("job_id", "name", "seq", name="uq_job_files_piece"),)
+
+    id: uuid.UUID = id_field()
+    job_id: uuid.UUID = foreign_key_field("jobs.id", nullable=False, ondelete="CASCADE", index=False)
+    name: str = Field(max_length=100)
+    seq: int
+    data: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
+    created_at: datetime = created_at_field()

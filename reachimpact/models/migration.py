@@ -24,10 +24,14 @@ class MigrationBatch(SQLModel, table=True):
 
     id: uuid.UUID = id_field()
     source_project: str = Field(max_length=200)
+    # SHA-256 of the transformed export it loads: loading the same export again resumes this batch.
+    export_sha256: str | None = Field(default=None, max_length=64, index=True)
     status: str = Field(
         default="running", max_length=16
     )  # running | loaded | validated | rolled_back | failed
     counts: dict = jsonb_field()
+    # Run folder, rejects per table, validation outcome: what `status` shows beside the counts.
+    details: dict = jsonb_field()
     started_at: datetime = created_at_field()
     finished_at: datetime | None = timestamp_field()
 

@@ -25,4 +25,7 @@ def include_object(obj: Any, name: str | None, type_: str, reflected: bool, comp
     """Alembic `include_object` hook: skip procrastinate_* objects and anything on their tables."""
     # Indexes and constraints carry their own names (idx_procrastinate_..., ...): judge them by their table.
     table = getattr(obj, "table", None)
-    return not (_is_procrastinate(name) or _is_procrastinate(getattr(table, "name", None)))
+    if _is_procrastinate(name) or _is_procrastinate(getattr(table, "name", None)):
+        return False
+    # Reflected indexes carry no info: judge them by the model's index of the same name.
+    return not any(getattr(o, "info", {}).get("compared_by_hand") for o in (obj, compare_to))

@@ -13,6 +13,7 @@ from reachimpact.models.base import (
     firebase_id_field,
     foreign_key_field,
     id_field,
+    jsonb_field,
     timestamp_field,
     updated_at_field,
 )
@@ -36,6 +37,9 @@ class User(SQLModel, table=True):
     disabled: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     last_login_at: datetime | None = timestamp_field()
     firebase_id: str | None = firebase_id_field()
+    # What Firebase Auth knew that no column holds (sign-in providers, custom claims), kept so the
+    # migration tools can hand the account back to Firebase unchanged (export-back).
+    firebase_auth: dict = jsonb_field()
     created_at: datetime = created_at_field()
     updated_at: datetime = updated_at_field()
 

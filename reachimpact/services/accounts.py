@@ -11,7 +11,8 @@ from sqlmodel import Session, select
 
 from reachimpact.errors import Conflict, Invalid, Unauthorized
 from reachimpact.models import Organization, Role, User
-from reachimpact.services.auth import Principal, normalize_email
+from reachimpact.services.auth import Principal
+from reachimpact.services.emails import normalize_email
 
 
 class Profile(BaseModel):

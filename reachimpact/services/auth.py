@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import jwt
-from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel
 from sqlalchemy import func, update
 from sqlmodel import Session, select
@@ -22,6 +21,7 @@ from sqlmodel import Session, select
 from reachimpact.errors import Conflict, Invalid, NotFound, Unauthorized
 from reachimpact.models import Invite, Membership, Organization, RefreshToken, Role, User, UserSession
 from reachimpact.services import passwords, rate_limits
+from reachimpact.services.emails import normalize_email
 from reachimpact.settings import get_settings
 
 ACCESS_TOKEN_TTL = timedelta(minutes=15)
@@ -63,13 +63,6 @@ def _now() -> datetime:
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def normalize_email(email: str) -> str:
-    try:
-        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
-    except EmailNotValidError as exc:
-        raise Invalid(f"Email address is not valid: {exc}") from exc
 
 
 # --- access tokens -----------------------------------------------------------------------------------
@@ -228,7 +221,7 @@ def login(session: Session, *, email: str, password: str, client: Client = Clien
     if not ok or user.disabled:
         raise Unauthorized(_BAD_LOGIN)
     if rehash_due:
-        user.password_hash = passwords.hash_password(password)
+        user.password_hash = passwords.rehash_password(password)
     user.last_login_at = _now()
     membership = _primary_membership(session, user.id)
     return _start_session(session, user, membership.organization_id, Role(membership.role), client)

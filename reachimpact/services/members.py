@@ -13,7 +13,8 @@ from sqlmodel import Session, select
 
 from reachimpact.errors import Conflict, Forbidden, Invalid, NotFound
 from reachimpact.models import Invite, Membership, Role, User
-from reachimpact.services.auth import Principal, normalize_email
+from reachimpact.services.auth import Principal
+from reachimpact.services.emails import normalize_email
 from reachimpact.settings import get_settings
 
 INVITE_TTL = timedelta(days=7)

@@ -1,30 +1,23 @@
 """Password hashing: bcrypt for our own hashes, and verification of hashes that came from elsewhere.
 
-A stored hash names its algorithm ("$2b$12$..." is bcrypt at cost 12), so hashes migrated from
-Firebase can sit in the same column and be replaced by a bcrypt hash on the next successful login.
+A stored hash names its algorithm ("$2b$12$..." is bcrypt at cost 12, "firebase-scrypt$..." a hash
+migrated from Firebase Authentication), so both sit in the same column and a migrated hash is replaced
+by a bcrypt hash on the next successful login.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import lru_cache
 
 import bcrypt
 
 from reachimpact.errors import Invalid
+from reachimpact.services import firebase_scrypt
 
 BCRYPT_COST = 12
 MIN_LENGTH = 8
 # bcrypt reads at most 72 bytes (bcrypt 5 raises beyond): refuse longer ones rather than cut them.
 MAX_BYTES = 72
-
-# Verifiers for foreign hash formats, by prefix ("firebase-scrypt$..." comes with the migration tools).
-_foreign_verifiers: dict[str, Callable[[str, str], bool]] = {}
-
-
-def register_verifier(prefix: str, verify: Callable[[str, str], bool]) -> None:
-    """Teach verify_password a foreign hash format: `verify(password, stored_hash) -> bool`."""
-    _foreign_verifiers[prefix] = verify
 
 
 def validate_password(password: str) -> None:
@@ -41,6 +34,15 @@ def hash_password(password: str) -> str:
     return bcrypt.hashpw(password.encode(), bcrypt.gensalt(BCRYPT_COST)).decode()
 
 
+def rehash_password(password: str) -> str:
+    """A bcrypt hash for a password that just matched an older hash.
+
+    No policy check: Firebase allowed 6-character passwords, and a user who signs in with one must get
+    in (and onto bcrypt) rather than be locked out by today's minimum.
+    """
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(BCRYPT_COST)).decode()
+
+
 def verify_password(password: str, stored_hash: str | None) -> tuple[bool, bool]:
     """(matches, rehash_due). A rehash is due for any hash that is not bcrypt at our cost."""
     if not stored_hash or len(password.encode()) > MAX_BYTES:
@@ -51,10 +53,9 @@ def verify_password(password: str, stored_hash: str | None) -> tuple[bool, bool]
         except ValueError:
             return False, False
         return ok, ok and not stored_hash.startswith(f"$2b${BCRYPT_COST:02d}$")
-    for prefix, verify in _foreign_verifiers.items():
-        if stored_hash.startswith(prefix):
-            ok = verify(password, stored_hash)
-            return ok, ok
+    if stored_hash.startswith(firebase_scrypt.PREFIX):
+        ok = firebase_scrypt.verify(password, stored_hash)
+        return ok, ok
     return False, False
 
 

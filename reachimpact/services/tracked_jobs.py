@@ -7,15 +7,16 @@ commits on its own so progress is visible while the job still runs.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from reachimpact.db import session_scope
 from reachimpact.errors import NotFound
-from reachimpact.models import Job, JobStatus
+from reachimpact.models import Job, JobFile, JobStatus
 
 
 class JobPublic(BaseModel):
@@ -87,3 +88,44 @@ def mark_succeeded(job_id: uuid.UUID, result: dict[str, Any]) -> None:
 
 def mark_failed(job_id: uuid.UUID, error: str) -> None:
     _update(job_id, status=JobStatus.FAILED, error=error, finished_at=datetime.now(UTC))
+
+
+FILE_PIECE_BYTES = 1 << 20
+
+
+def attach_file(session: Session, job_id: uuid.UUID, name: str, chunks: Iterable[bytes]) -> int:
+    """Store a file for a job in pieces, reading `chunks` as they come; returns its size in bytes."""
+    size, seq, buffer = 0, 0, bytearray()
+    for chunk in chunks:
+        buffer += chunk
+        size += len(chunk)
+        while len(buffer) >= FILE_PIECE_BYTES:
+            session.add(JobFile(job_id=job_id, name=name, seq=seq, data=bytes(buffer[:FILE_PIECE_BYTES])))
+            del buffer[:FILE_PIECE_BYTES]
+            seq += 1
+            session.flush()
+    if buffer or seq == 0:
+        session.add(JobFile(job_id=job_id, name=name, seq=seq, data=bytes(buffer)))
+        session.flush()
+    return size
+
+
+def read_file(session: Session, job_id: uuid.UUID, name: str) -> Iterator[bytes]:
+    """A job's file, piece by piece (one piece in memory at a time)."""
+    seqs = session.exec(
+        select(JobFile.seq).where(JobFile.job_id == job_id, JobFile.name == name).order_by(JobFile.seq)
+    ).all()
+    for seq in seqs:
+        yield session.exec(
+            select(JobFile.data).where(JobFile.job_id == job_id, JobFile.name == name, JobFile.seq == seq)
+        ).one()
+
+
+def open_file(
+    session: Session, *, organization_id: uuid.UUID, job_id: uuid.UUID, name: str
+) -> Iterator[bytes]:
+    """A job's file for a user of the job's organization; NotFound for anyone else or no such file."""
+    get_job(session, organization_id=organization_id, job_id=job_id)
+    if session.exec(select(JobFile.id).where(JobFile.job_id == job_id, JobFile.name == name)).first() is None:
+        raise NotFound("file")
+    return read_file(session, job_id, name)

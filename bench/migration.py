@@ -1,0 +1,162 @@
+"""Benchmark: the Firebase migration (transform + load + validate) against a raw COPY of the same rows.
+
+    python bench/migration.py [--users 10000]
+
+Builds an export folder of N Auth users and 10 N Firestore documents (per user: a profile, 4 contacts,
+a campaign, 2 calls and 2 messages, with references between them), then, in a throw-away database,
+measures (a) a raw COPY of the transformed rows into plain copies of the tables and (b) our transform,
+load (staging COPY, set-based upserts, id map) and validate. Prints documents/s for each, the ratio,
+and peak RSS; the same run at a quarter of the size shows whether memory stays flat as the export grows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from migration_tools.export_folder import AUTH_STREAM, ExportWriter, collection_pattern  # noqa: E402
+from migration_tools.sample_export import SampleExport  # noqa: E402
+from reachimpact.db import libpq_url  # noqa: E402
+from tests.databases import create_database, drop_database, migrate  # noqa: E402
+
+PAGE = 5000
+
+
+def build_export(folder: Path, users: int) -> int:
+    """An export folder in the shape `export` writes; returns the number of Firestore documents."""
+    sample = SampleExport(
+        users=users,
+        contacts_per_user=4,
+        campaigns_per_user=1,
+        calls_per_user=2,
+        messages_per_user=2,
+        analytics_per_user=0,
+    )
+    writer = ExportWriter(folder, source={"kind": "bench"}, hash_config=sample.hash_config)
+    auth = sample.auth_users()
+    for start in range(0, len(auth), PAGE):
+        writer.write_page(AUTH_STREAM, auth[start : start + PAGE], cursor=str(start))
+    writer.finish_stream(AUTH_STREAM)
+    pages: dict[str, list[dict]] = {}
+    count = 0
+    for path, fields in sample.document_records():
+        stream = collection_pattern(path)
+        page = pages.setdefault(stream, [])
+        page.append({"path": path, "data": fields})
+        count += 1
+        if len(page) >= PAGE:
+            writer.write_page(stream, page, cursor=path)
+            page.clear()
+    for stream, page in pages.items():
+        writer.write_page(stream, page, cursor=None)
+        writer.finish_stream(stream)
+    writer.finish()
+    return count
+
+
+def raw_copy(conninfo: str, transformed: Path) -> float:
+    """COPY every rows file into an unindexed table of the same columns: the floor for moving the bytes."""
+    from migration_tools.row_files import read_manifest
+    from migration_tools.staging import create_stage, specs
+
+    started = time.perf_counter()
+    with psycopg.connect(conninfo) as conn:
+        for spec in specs(read_manifest(transformed)):
+            create_stage(conn, transformed, spec, name=f"raw_{spec.name}")
+        conn.commit()
+    return time.perf_counter() - started
+
+
+def run_one(users: int) -> dict:
+    """One size, in this process (so ru_maxrss is this size's peak)."""
+    from migration_tools.load import load
+    from migration_tools.mapping import load_mapping
+    from migration_tools.transform import transform
+    from migration_tools.validate import validate
+
+    name = f"reachimpact_bench_migration_{uuid.uuid4().hex[:8]}"
+    url = create_database(name)
+    try:
+        migrate(url)
+        conninfo = libpq_url(url)
+        with tempfile.TemporaryDirectory(prefix="bench-migration-") as tmp:
+            root = Path(tmp)
+            documents = build_export(root / "export", users)
+            rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            timings: dict[str, float] = {}
+            started = time.perf_counter()
+            transform(root / "export", root / "rows", load_mapping())
+            timings["transform"] = time.perf_counter() - started
+            started = time.perf_counter()
+            load(conninfo, root / "rows")
+            timings["load"] = time.perf_counter() - started
+            started = time.perf_counter()
+            report = validate(conninfo, root / "rows", sample=50)
+            timings["validate"] = time.perf_counter() - started
+            timings["raw_copy"] = raw_copy(conninfo, root / "rows")
+            return {
+                "users": users,
+                "documents": documents,
+                "records": documents + users,
+                "timings": timings,
+                "passed": report.passed,
+                "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "rss_after_building_export_mb": rss_before / 1024,
+            }
+    finally:
+        drop_database(name)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--users", type=int, default=10_000)
+    parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(run_one(args.users)))
+        return
+    results = []
+    for users in (max(args.users // 4, 1), args.users):
+        out = subprocess.run(
+            [sys.executable, __file__, "--users", str(users), "--one"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    print(
+        f"{'users':>7} {'docs':>8} {'transform':>10} {'load':>8} {'validate':>9} {'total':>8} "
+        f"{'docs/s':>8} {'raw COPY docs/s':>16} {'ratio':>6} {'peak RSS':>9} valid"
+    )
+    for r in results:
+        t = r["timings"]
+        total = t["transform"] + t["load"] + t["validate"]
+        ours = r["documents"] / total
+        raw = r["documents"] / t["raw_copy"]
+        print(
+            f"{r['users']:>7} {r['documents']:>8} {t['transform']:>9.2f}s {t['load']:>7.2f}s "
+            f"{t['validate']:>8.2f}s {total:>7.2f}s {ours:>8.0f} {raw:>16.0f} {raw / ours:>5.1f}x "
+            f"{r['peak_rss_mb']:>7.0f}MB {'yes' if r['passed'] else 'NO'}"
+        )
+    small, large = results
+    print(
+        f"peak RSS {small['peak_rss_mb']:.0f} MB at {small['documents']} documents, "
+        f"{large['peak_rss_mb']:.0f} MB at {large['documents']} (export building included)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,300 @@
+"""load: transformed rows → the application tables, inside a batch, re-runnable.
+
+Each table is one transaction: COPY its rows into a temp table, resolve references (firebase ids → row
+ids), set aside rows that cannot be placed (a parent that is not there, a duplicate of a unique key) as
+load rejects, upsert the rest keyed by firebase_id, and record every row in migration_id_map under the
+batch. An upsert only touches rows whose values differ, so loading the same rows again changes nothing,
+and a load killed between tables ends, when run again, with the same database as one that was not.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from migration_tools.mapping import model_defaults
+from migration_tools.row_files import LOAD_REJECTS_DIR, read_manifest
+from migration_tools.staging import TableSpec, create_stage, q, specs
+
+log = logging.getLogger("migration_tools.load")
+# Test hook: SIGKILL this process right after the named table's transaction commits (kill-and-resume tests).
+CRASH_AFTER_ENV = "MIGRATION_TOOLS_CRASH_AFTER"
+
+
+# What the app may have changed since an earlier load and a re-run must not undo: a password the user
+# changed (or a migrated hash already upgraded to bcrypt) and a later sign-in.
+_KEEP_APP_CHANGES = {
+    ("users", "password_hash"): (
+        "CASE WHEN users.password_hash IS NULL OR users.password_hash LIKE 'firebase-scrypt$%%' "
+        "THEN EXCLUDED.password_hash ELSE users.password_hash END"
+    ),
+    ("users", "last_login_at"): "GREATEST(users.last_login_at, EXCLUDED.last_login_at)",
+}
+
+
+@dataclass
+class TableResult:
+    table: str
+    staged: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    dangling: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return dict(vars(self))
+
+
+@dataclass
+class LoadResult:
+    batch_id: uuid.UUID
+    tables: list[TableResult]
+    resumed: bool
+    dry_run: bool
+
+    @property
+    def rejected(self) -> int:
+        return sum(t.rejected for t in self.tables)
+
+
+def find_or_create_batch(
+    conn: psycopg.Connection, fingerprint: str, source_project: str, *, run_dir: str | None
+) -> tuple[uuid.UUID, bool]:
+    """The batch already loading this transformed folder (resume), or a new one."""
+    row = conn.execute(
+        "SELECT id FROM migration_batches WHERE export_sha256 = %s AND status <> 'rolled_back' "
+        "ORDER BY started_at DESC LIMIT 1",
+        (fingerprint,),
+    ).fetchone()
+    if row:
+        return row[0], True
+    batch_id = uuid.uuid4()
+    conn.execute(
+        "INSERT INTO migration_batches "
+        "(id, source_project, export_sha256, status, counts, details, started_at) "
+        "VALUES (%s, %s, %s, 'running', '{}', %s, now())",
+        (batch_id, source_project[:200], fingerprint, Jsonb({"run_dir": run_dir} if run_dir else {})),
+    )
+    return batch_id, False
+
+
+def _key_names(key: list[str]) -> str:
+    return ", ".join(k.format(a="").lstrip(".").replace('"', "") for k in key)
+
+
+def _reject_rows(conn: psycopg.Connection, spec: TableSpec) -> list[dict]:
+    """Delete from mig_resolved the rows that cannot be placed; returns them with their reasons."""
+    rejects: list[dict] = []
+
+    def take(sql: str, reason: Callable[[tuple], str]) -> None:
+        for row in conn.execute(sql):
+            rejects.append(
+                {"table": spec.name, "source": row[1], "firebase_id": row[0], "reason": reason(row)}
+            )
+
+    for ref, ref_spec in spec.refs.items():
+        if ref_spec["required"]:
+            take(
+                f"DELETE FROM mig_resolved WHERE {q(ref)} IS NULL "
+                f"RETURNING firebase_id, source, {q(ref + '__fid')}",
+                lambda row, ref=ref, t=ref_spec["table"]: (
+                    f"{ref}: {t} {row[2]!r} is not in the database (missing from the export, or rejected)"
+                    if row[2]
+                    else f"{ref} is missing"
+                ),
+            )
+    target = spec.target
+    for column in spec.data:
+        if not target.c[column].nullable:
+            take(
+                f"DELETE FROM mig_resolved WHERE {q(column)} IS NULL RETURNING firebase_id, source",
+                lambda row, column=column: f"{column} is empty",
+            )
+        length = getattr(target.c[column].type, "length", None)
+        if length:
+            take(
+                f"DELETE FROM mig_resolved WHERE length({q(column)}) > {int(length)} "
+                "RETURNING firebase_id, source",
+                lambda row, column=column, length=length: f"{column} is longer than {length} characters",
+            )
+    for key in spec.unique_keys():
+        staged = ", ".join(k.format(a="r") for k in key)
+        not_null = " AND ".join(f"{k.format(a='r')} IS NOT NULL" for k in key)
+        # Two staged rows with the same key: the one with the smallest firebase_id stays.
+        take(
+            f"""DELETE FROM mig_resolved d USING (
+                    SELECT r.firebase_id,
+                           first_value(r.firebase_id)
+                               OVER (PARTITION BY {staged} ORDER BY r.firebase_id) AS keeper
+                    FROM mig_resolved r WHERE {not_null}) k
+                WHERE d.firebase_id = k.firebase_id AND k.firebase_id <> k.keeper
+                RETURNING d.firebase_id, d.source, k.keeper""",
+            lambda row, key=key: f"duplicate of {row[2]} ({_key_names(key)})",
+        )
+        existing = " AND ".join(f"{k.format(a='t')} = {k.format(a='r')}" for k in key)
+        identity = (
+            "t.firebase_id IS DISTINCT FROM r.firebase_id"
+            if spec.has_firebase_id
+            else " OR ".join(f"t.{q(c)} <> r.{q(c)}" for c in spec.conflict_key)
+        )
+        take(
+            f"""DELETE FROM mig_resolved r USING {q(spec.name)} t WHERE {existing} AND ({identity})
+                RETURNING r.firebase_id, r.source, t.id""",
+            lambda row, key=key: f"{_key_names(key)} already belongs to another row ({row[2]})",
+        )
+    return rejects
+
+
+def load_table(conn: psycopg.Connection, folder: Path, spec: TableSpec, batch_id: uuid.UUID) -> TableResult:
+    """Stage, resolve, reject, upsert and map one table (inside the caller's transaction)."""
+    result = TableResult(spec.name)
+    create_stage(conn, folder, spec)
+    result.staged = conn.execute("SELECT count(*) FROM mig_stage").fetchone()[0]
+
+    select = ["s.source", "s.id", "s.firebase_id", *(f"s.{q(c)}" for c in spec.data)]
+    joins = []
+    for i, (ref, ref_spec) in enumerate(spec.refs.items()):
+        select += [f"r{i}.id AS {q(ref)}", f"s.{q(ref)} AS {q(ref + '__fid')}"]
+        joins.append(f"LEFT JOIN {q(ref_spec['table'])} r{i} ON r{i}.firebase_id = s.{q(ref)}")
+    conn.execute("DROP TABLE IF EXISTS mig_resolved")
+    # DISTINCT ON: derived rows (a conversation per message) arrive once per source document.
+    conn.execute(
+        f"CREATE TEMP TABLE mig_resolved ON COMMIT DROP AS SELECT DISTINCT ON (s.firebase_id) "
+        f"{', '.join(select)} FROM mig_stage s {' '.join(joins)} ORDER BY s.firebase_id, s.source"
+    )
+    for ref, ref_spec in spec.refs.items():
+        if not ref_spec["required"]:
+            dangling = conn.execute(
+                f"SELECT count(*) FROM mig_resolved WHERE {q(ref)} IS NULL AND {q(ref + '__fid')} IS NOT NULL"
+            ).fetchone()[0]
+            if dangling:
+                result.dangling[ref] = dangling
+
+    rejects = _reject_rows(conn, spec)
+    result.rejected = len(rejects)
+    reject_dir = folder / LOAD_REJECTS_DIR
+    reject_dir.mkdir(exist_ok=True)
+    with (reject_dir / f"{spec.name}.jsonl").open("w", encoding="utf-8") as handle:
+        for reject in rejects:
+            handle.write(json.dumps(reject, default=str) + "\n")
+
+    key = spec.conflict_key
+    written = ["id", *(["firebase_id"] if spec.has_firebase_id else []), *spec.data, *spec.stored_refs]
+    updatable = [c for c in written if c not in ("id", *key)]
+    columns = ", ".join(q(c) for c in written)
+    defaults = {c: v for c, v in model_defaults(spec.name).items() if c not in written}
+    inserted_columns = ", ".join([columns, *(q(c) for c in defaults)])
+    selected = ", ".join([columns, *("%s" for _ in defaults)])
+    incoming = {c: _KEEP_APP_CHANGES.get((spec.name, c), "EXCLUDED.{c}").format(c=q(c)) for c in updatable}
+    assignments = ", ".join(f"{q(c)} = {incoming[c]}" for c in updatable)
+    current = ", ".join(f"{q(spec.name)}.{q(c)}" for c in updatable)
+    # Rows this load inserts go into the id map in the same statement. Rows it only updates or leaves
+    # alone were mapped by the run that inserted them (this batch resumed, or an earlier batch that owns
+    # them), so a rollback of this batch never deletes what an earlier one brought.
+    upsert = f"""
+        WITH upserted AS (
+            INSERT INTO {q(spec.name)} ({inserted_columns}) SELECT {selected} FROM mig_resolved
+            ON CONFLICT ({", ".join(q(c) for c in key)}) DO UPDATE SET {assignments}
+            WHERE ROW({current}) IS DISTINCT FROM ROW({", ".join(incoming.values())})
+            RETURNING id, (xmax = 0) AS inserted
+        ), mapped AS (
+            INSERT INTO migration_id_map (batch_id, collection, firebase_id, table_name, row_id)
+            SELECT %s, r.source, r.firebase_id, %s, r.id
+            FROM mig_resolved r JOIN upserted u ON u.id = r.id AND u.inserted
+            ON CONFLICT (collection, firebase_id) DO NOTHING
+        )
+        SELECT inserted FROM upserted"""
+    flags = [row[0] for row in conn.execute(upsert, [*defaults.values(), batch_id, spec.name])]
+    result.inserted = sum(flags)
+    result.updated = len(flags) - result.inserted
+    remaining = conn.execute("SELECT count(*) FROM mig_resolved").fetchone()[0]
+    result.unchanged = remaining - len(flags)
+    return result
+
+
+def _after_messages(conn: psycopg.Connection, batch_id: uuid.UUID) -> None:
+    """A conversation made from messages starts at its first message and shows its last one."""
+    conn.execute(
+        """UPDATE conversations c
+           SET created_at = m.first_at, last_message_at = m.last_at, last_message_preview = m.preview
+           FROM (SELECT DISTINCT ON (msg.conversation_id) msg.conversation_id,
+                        min(msg.created_at) OVER (PARTITION BY msg.conversation_id) AS first_at,
+                        msg.created_at AS last_at, left(msg.body, 200) AS preview
+                 FROM messages msg
+                 JOIN migration_id_map mm
+                   ON mm.row_id = msg.conversation_id AND mm.table_name = 'conversations'
+                 WHERE mm.batch_id = %s
+                 ORDER BY msg.conversation_id, msg.created_at DESC, msg.id DESC) m
+           WHERE c.id = m.conversation_id
+             AND (c.created_at, c.last_message_at, c.last_message_preview)
+                 IS DISTINCT FROM (m.first_at, m.last_at, m.preview)""",
+        (batch_id,),
+    )
+
+
+def load(
+    conninfo: str,
+    folder: Path,
+    *,
+    source_project: str = "",
+    run_dir: str | None = None,
+    dry_run: bool = False,
+    on_table: Callable[[TableResult], None] | None = None,
+) -> LoadResult:
+    """Load a transformed folder; the batch is found by the folder's fingerprint, so a re-run resumes it."""
+    manifest = read_manifest(folder)
+    ordered = specs(manifest)
+    source_project = source_project or json.dumps(manifest.get("source") or {})[:200]
+    with psycopg.connect(conninfo) as conn:
+        # A dry run does all the work in one transaction and rolls it back at the end.
+        commit = (lambda: None) if dry_run else conn.commit
+        batch_id, resumed = find_or_create_batch(
+            conn, manifest["fingerprint"], source_project, run_dir=run_dir
+        )
+        commit()
+        log.info("batch %s (%s)", batch_id, "resumed" if resumed else "new")
+        results: list[TableResult] = []
+        crash_after = os.environ.get(CRASH_AFTER_ENV)
+        for spec in ordered:
+            result = load_table(conn, folder, spec, batch_id)
+            if spec.name == "messages":
+                _after_messages(conn, batch_id)
+            conn.execute(
+                "UPDATE migration_batches SET counts = counts || %s, status = 'running' WHERE id = %s",
+                (Jsonb({spec.name: result.as_dict()}), batch_id),
+            )
+            commit()
+            log.info("%s: %s", spec.name, result.as_dict())
+            results.append(result)
+            if on_table:
+                on_table(result)
+            if crash_after == spec.name and not dry_run:
+                os.kill(os.getpid(), signal.SIGKILL)
+        if dry_run:
+            conn.rollback()
+        else:
+            conn.execute(
+                "UPDATE migration_batches SET status = 'loaded', finished_at = now(), "
+                "details = details || %s WHERE id = %s",
+                (
+                    Jsonb(
+                        {
+                            "transformed_folder": str(folder.resolve()),
+                            "load_rejects": {r.table: r.rejected for r in results},
+                        }
+                    ),
+                    batch_id,
+                ),
+            )
+            conn.commit()
+    return LoadResult(batch_id=batch_id, tables=results, resumed=resumed, dry_run=dry_run)

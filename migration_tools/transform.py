@@ -1,0 +1,575 @@
+"""transform: export folder → rows per table (COPY text), following the mapping; bad documents → rejects.
+
+Every Auth user becomes a users row, a personal organization (firebase_id "users/{uid}", named from the
+users/{uid} profile document when there is one) and an owner membership. Every mapped document becomes
+a row of its table whose firebase_id is the document's path, owned by the organization its mapping names.
+Row ids are derived from (table, firebase_id), so the same export always yields the same rows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import IO, Any
+
+from migration_tools.export_folder import AUTH_STREAM, ExportFolder, collection_pattern, sha256_file
+from migration_tools.firestore_values import reference_path, to_datetime
+from migration_tools.hash_config import to_parameters
+from migration_tools.mapping import AUTH, CollectionMapping, ColumnMapping, Mapping, table
+from migration_tools.row_files import (
+    LOAD_REJECTS_DIR,
+    REJECTS,
+    ROWS_DIR,
+    TRANSFORM_MANIFEST,
+    WARNINGS,
+    rows_file,
+    write_row,
+)
+from reachimpact.errors import Invalid
+from reachimpact.services import firebase_scrypt
+from reachimpact.services.phones import normalize_phone
+
+ROW_NAMESPACE = uuid.UUID("5b0d7c3e-5f0e-4d1a-9a57-2f1f3c0e8a11")
+FIREBASE_ID_MAX = 128
+CONVERSATION_PREFIX = "conversation:"
+MEMBERSHIP_SOURCE = "auth/membership"
+_USER_COLUMNS = [
+    "email",
+    "password_hash",
+    "name",
+    "phone",
+    "photo_url",
+    "time_zone",
+    "email_verified",
+    "disabled",
+    "last_login_at",
+    "firebase_auth",
+    "created_at",
+    "updated_at",
+]
+# auth:export fields that have a column; everything else a user carries is kept in users.firebase_auth.
+_AUTH_COLUMN_FIELDS = {
+    "localId",
+    "email",
+    "passwordHash",
+    "salt",
+    "displayName",
+    "photoUrl",
+    "emailVerified",
+    "disabled",
+    "createdAt",
+    "lastSignedInAt",
+}
+
+
+class TransformError(Exception):
+    """The export cannot be transformed at all (as opposed to one bad document, which is rejected)."""
+
+
+class Rejected(Exception):
+    """One document cannot become a row; the message is the reason written to rejects.jsonl."""
+
+
+def row_id(table_name: str, firebase_id: str) -> uuid.UUID:
+    return uuid.uuid5(ROW_NAMESPACE, f"{table_name}:{firebase_id}")
+
+
+@lru_cache(maxsize=1 << 16)
+def _phone(raw: str, region: str) -> str:
+    return normalize_phone(raw, region)
+
+
+@dataclass
+class TableRows:
+    """The rows file of one table, being written."""
+
+    name: str
+    data: list[str]
+    refs: dict[str, dict]  # column → {"table", "required", "store"}
+    handle: IO[str]
+    count: int = 0
+
+    @property
+    def columns(self) -> list[str]:
+        return ["source", "id", "firebase_id", *self.data, *self.refs]
+
+    def write(self, source: str, firebase_id: str, values: dict[str, Any]) -> None:
+        if len(firebase_id) > FIREBASE_ID_MAX:
+            raise Rejected(f"id is longer than {FIREBASE_ID_MAX} characters")
+        row = [source, str(row_id(self.name, firebase_id)), firebase_id]
+        row += [values.get(c) for c in self.data]
+        row += [values.get(c) for c in self.refs]
+        write_row(self.handle, row)
+        self.count += 1
+
+
+@dataclass
+class CollectionReport:
+    documents: int = 0
+    rows: int = 0
+    rejected: int = 0
+    skipped: int = 0
+    skip_reason: str | None = None
+    warnings: int = 0
+    unmapped_fields: Counter = field(default_factory=Counter)
+
+
+@dataclass
+class Transformer:
+    export: ExportFolder
+    mapping: Mapping
+    out: Path
+    stack: ExitStack
+    region: str = "US"
+    tables: dict[str, TableRows] = field(default_factory=dict)
+    reports: dict[str, CollectionReport] = field(default_factory=lambda: defaultdict(CollectionReport))
+    auth_summary: Counter = field(default_factory=Counter)
+    fallback_time: datetime = field(default_factory=lambda: datetime.now(UTC))
+    _rejects: IO[str] | None = None
+    _warnings: IO[str] | None = None
+
+    def open(self) -> None:
+        (self.out / ROWS_DIR).mkdir(parents=True, exist_ok=True)
+        for stale in [*(self.out / ROWS_DIR).glob("*.copy"), *(self.out / LOAD_REJECTS_DIR).glob("*.jsonl")]:
+            stale.unlink()
+        self._rejects = self.stack.enter_context((self.out / REJECTS).open("w", encoding="utf-8"))
+        self._warnings = self.stack.enter_context((self.out / WARNINGS).open("w", encoding="utf-8"))
+        exported_at = self.export.manifest.get("exported_at")
+        if exported_at:
+            self.fallback_time = datetime.fromisoformat(exported_at)
+
+    def table_rows(self, name: str, data: list[str], refs: dict[str, dict]) -> TableRows:
+        if name not in self.tables:
+            handle = self.stack.enter_context(rows_file(self.out, name).open("w", encoding="utf-8"))
+            self.tables[name] = TableRows(name, data, refs, handle)
+        return self.tables[name]
+
+    def reject(self, collection: str, path: str, reason: str) -> None:
+        self.reports[collection].rejected += 1
+        assert self._rejects is not None
+        self._rejects.write(json.dumps({"collection": collection, "path": path, "reason": reason}) + "\n")
+
+    def warn(self, collection: str, path: str, message: str) -> None:
+        self.reports[collection].warnings += 1
+        assert self._warnings is not None
+        self._warnings.write(json.dumps({"collection": collection, "path": path, "message": message}) + "\n")
+
+    # --- Auth users, their profiles and personal organizations ------------------------------------------
+
+    def profiles(self) -> dict[str, dict]:
+        """users/{uid} documents by uid: one small dict per user, read before the Auth users stream."""
+        collection = self.mapping.auth.profile_collection
+        found: dict[str, dict] = {}
+        for record in self.export.read(collection):
+            self.reports[collection].documents += 1
+            found[record["path"].split("/")[-1]] = record.get("data") or {}
+        return found
+
+    def auth_users(self) -> None:
+        profiles = self.profiles()
+        profile_collection = self.mapping.auth.profile_collection
+        hash_config = self.export.manifest.get("hash_config")
+        params = to_parameters(hash_config) if hash_config else None
+        users = self.table_rows("users", _USER_COLUMNS, {})
+        orgs = self.table_rows(
+            "organizations",
+            ["name", "time_zone", "settings", "created_at", "updated_at"],
+            {"owner": {"table": "users", "required": True, "store": False}},
+        )
+        members = self.table_rows(
+            "memberships",
+            ["role", "created_at"],
+            {
+                "organization_id": {"table": "organizations", "required": True, "store": True},
+                "user_id": {"table": "users", "required": True, "store": True},
+            },
+        )
+        report = self.reports[AUTH]
+        seen: set[str] = set()
+        for user in self.export.read(AUTH_STREAM):
+            report.documents += 1
+            uid = str(user.get("localId") or "")
+            try:
+                if not uid:
+                    raise Rejected("no localId")
+                seen.add(uid)
+                profile = profiles.get(uid, {})
+                user_values = self._user_values(user, profile, params)
+                org_path = f"{profile_collection}/{uid}"
+                org_values = self._organization_values(user_values, profile, uid)
+                users.write(AUTH, uid, user_values)
+                orgs.write(profile_collection, org_path, org_values)
+                members.write(
+                    MEMBERSHIP_SOURCE,
+                    uid,
+                    {
+                        "role": "owner",
+                        "created_at": user_values["created_at"],
+                        "organization_id": org_path,
+                        "user_id": uid,
+                    },
+                )
+                report.rows += 1
+            except Rejected as exc:
+                self.reject(AUTH, uid, str(exc))
+        for uid in profiles.keys() - seen:
+            self.reject(
+                profile_collection, f"{profile_collection}/{uid}", "profile of a user not in Firebase Auth"
+            )
+        self.reports[profile_collection].rows = len(profiles) - self.reports[profile_collection].rejected
+
+    def _user_values(self, user: dict, profile: dict, params: Any) -> dict[str, Any]:
+        email = str(user.get("email") or "").strip().lower()
+        if not email:
+            raise Rejected("no email address: ReachImpact signs in by email")
+        password_hash = None
+        if user.get("passwordHash"):
+            if params is None:
+                raise TransformError(
+                    "the export has password hashes but no hash config: pass --hash-config "
+                    "(Firebase console → Authentication → Users → Password hash parameters)"
+                )
+            if not user.get("salt"):
+                raise Rejected("password hash without a salt")
+            try:
+                password_hash = firebase_scrypt.format_hash(
+                    params, salt=user["salt"], password_hash=user["passwordHash"]
+                )
+            except ValueError as exc:
+                raise Rejected(f"password hash or salt is not base64: {exc}") from exc
+        else:
+            self.auth_summary["without_password"] += 1
+        created = self._moment(user.get("createdAt")) or self.fallback_time
+        auth_extra = {k: v for k, v in user.items() if k not in _AUTH_COLUMN_FIELDS}
+        if isinstance(auth_extra.get("customAttributes"), str):
+            with contextlib.suppress(json.JSONDecodeError):
+                auth_extra["customAttributes"] = json.loads(auth_extra["customAttributes"])
+        phone = _first(profile, self.mapping.auth.user_phone) or user.get("phoneNumber")
+        return {
+            "email": email[:320],
+            "password_hash": password_hash,
+            "name": str(user.get("displayName") or "")[:200],
+            "phone": str(phone)[:32] if phone else None,
+            "photo_url": user.get("photoUrl"),
+            "time_zone": str(_first(profile, self.mapping.auth.user_time_zone) or "America/New_York")[:64],
+            "email_verified": bool(user.get("emailVerified", False)),
+            "disabled": bool(user.get("disabled", False)),
+            "last_login_at": self._moment(user.get("lastSignedInAt")),
+            "firebase_auth": auth_extra,
+            "created_at": created,
+            "updated_at": created,
+        }
+
+    def _organization_values(self, user_values: dict, profile: dict, uid: str) -> dict[str, Any]:
+        auth = self.mapping.auth
+        name = _first(profile, auth.organization_name) or (
+            f"{user_values['name'] or user_values['email']}'s organization"
+        )
+        used = {*auth.organization_name, *auth.organization_time_zone, *auth.user_phone, *auth.user_time_zone}
+        rest = {k: v for k, v in profile.items() if k not in used}
+        for key in rest:
+            self.reports[auth.profile_collection].unmapped_fields[key] += 1
+        return {
+            "name": str(name)[:200],
+            "time_zone": str(_first(profile, auth.organization_time_zone) or "America/New_York")[:64],
+            # The profile's other fields stay with the organization, for the record and for export-back.
+            "settings": {"firebase_profile": rest} if rest else {},
+            "created_at": user_values["created_at"],
+            "updated_at": user_values["created_at"],
+            "owner": uid,
+        }
+
+    def _moment(self, value: Any) -> datetime | None:
+        if value in (None, ""):
+            return None
+        try:
+            return to_datetime(value)
+        except (ValueError, OverflowError, TypeError):
+            return None
+
+    # --- mapped collections -------------------------------------------------------------------------------
+
+    def collection(self, mapped: CollectionMapping) -> None:
+        report = self.reports[mapped.pattern]
+        if mapped.skip:
+            report.skip_reason = mapped.skip
+            for _ in self.export.read(mapped.pattern):
+                report.documents += 1
+                report.skipped += 1
+            return
+        assert mapped.table is not None
+        target = table(mapped.table)
+        readers = [self._reader(mapped, column) for column in mapped.columns]
+        data = [c.name for c in mapped.columns if c.type != "ref"]
+        for name in ("created_at", "updated_at"):
+            if name in target.c and name not in data:
+                data.append(name)
+        refs = {"organization_id": {"table": "organizations", "required": True, "store": True}}
+        for column in mapped.columns:
+            if column.type == "ref":
+                nullable = target.c[column.name].nullable
+                refs[column.name] = {
+                    "table": self.mapping.table_for(column.ref or ""),
+                    "required": column.required or not nullable,
+                    "store": True,
+                }
+        conversations = None
+        if mapped.conversation:
+            refs["conversation_id"] = {"table": "conversations", "required": True, "store": True}
+            conversations = self.table_rows(
+                "conversations",
+                [],
+                {
+                    "organization_id": {"table": "organizations", "required": True, "store": True},
+                    "contact_id": {"table": "contacts", "required": True, "store": True},
+                },
+            )
+        rows = self.table_rows(mapped.table, data, refs)
+        mapped_fields = {f for c in mapped.columns for f in c.fields}
+        for record in self.export.read(mapped.pattern):
+            report.documents += 1
+            path = record["path"]
+            doc = record.get("data") or {}
+            wild = path.split("/")[1::2][:-1]
+            try:
+                values: dict[str, Any] = {"organization_id": (mapped.organization or "").format(*wild)}
+                for reader in readers:
+                    reader(path, wild, doc, values)
+                extra = {k: v for k, v in doc.items() if k not in mapped_fields}
+                for key in extra:
+                    report.unmapped_fields[key] += 1
+                if extra and mapped.extra:
+                    values[mapped.extra] = {**(values.get(mapped.extra) or {}), **extra}
+                for name in ("created_at", "updated_at"):
+                    if name in data and values.get(name) is None:
+                        values[name] = values.get("created_at") or self.fallback_time
+                if conversations is not None:
+                    contact = values.get(mapped.conversation or "")
+                    if not contact:
+                        raise Rejected("a message needs its contact (for its conversation)")
+                    values["conversation_id"] = CONVERSATION_PREFIX + contact
+                rows.write(mapped.pattern, path, values)
+                if conversations is not None:
+                    conversations.write(
+                        f"{mapped.pattern}#conversation",
+                        values["conversation_id"],
+                        {"organization_id": values["organization_id"], "contact_id": values["contact_id"]},
+                    )
+                report.rows += 1
+            except Rejected as exc:
+                self.reject(mapped.pattern, path, str(exc))
+
+    def _reader(self, mapped: CollectionMapping, column: ColumnMapping) -> Callable[..., None]:
+        """A function that reads `column` from a document into `values`, raising Rejected when it cannot."""
+        convert = self._converter(column)
+        fields = column.fields
+        name = column.name
+        default = column.default
+        required = column.required
+        nullable = table(mapped.table or "").c[name].nullable
+        pattern = mapped.pattern
+
+        def read(path: str, wild: list[str], doc: dict, values: dict[str, Any]) -> None:
+            raw = None
+            for candidate in fields:
+                raw = doc.get(candidate)
+                if raw is not None:
+                    break
+            if raw is None or raw == "":
+                if required:
+                    raise Rejected(f"{fields[0]} is missing")
+                values[name] = default
+                return
+            try:
+                values[name] = convert(raw, wild)
+            except Rejected:
+                raise
+            except (ValueError, TypeError, OverflowError, Invalid) as exc:
+                if required or (default is None and not nullable):
+                    raise Rejected(f"{fields[0]}: {exc}") from None
+                self.warn(pattern, path, f"{fields[0]}: {exc}; kept {default!r}")
+                values[name] = default
+
+        return read
+
+    def _converter(self, column: ColumnMapping) -> Callable[[Any, list[str]], Any]:
+        kind = column.type
+        max_length = column.max_length
+        region = self.region
+        if kind == "text":
+
+            def text(raw: Any, wild: list[str]) -> str:
+                if isinstance(raw, dict | list):
+                    raise ValueError("is not text")
+                value = str(raw)
+                if max_length and len(value) > max_length:
+                    raise ValueError(f"is longer than {max_length} characters")
+                return value
+
+            return text
+        if kind == "int":
+
+            def integer(raw: Any, wild: list[str]) -> int:
+                if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+                    raise ValueError(f"{raw!r} is not a whole number")
+                number = float(raw)
+                if not number.is_integer() or abs(number) > 2**31 - 1:
+                    raise ValueError(f"{raw!r} is not a whole number")
+                return int(number)
+
+            return integer
+        if kind == "float":
+            return lambda raw, wild: float(raw) if not isinstance(raw, bool | dict | list) else _bad(raw)
+        if kind == "bool":
+
+            def boolean(raw: Any, wild: list[str]) -> bool:
+                if isinstance(raw, bool):
+                    return raw
+                if raw in (0, 1) or str(raw).lower() in ("true", "false", "0", "1", "yes", "no"):
+                    return str(raw).lower() in ("1", "true", "yes")
+                raise ValueError(f"{raw!r} is not true or false")
+
+            return boolean
+        if kind == "timestamp":
+            return lambda raw, wild: to_datetime(raw)
+        if kind == "phone":
+            return lambda raw, wild: _phone(str(raw), region)
+        if kind == "text_array":
+
+            def text_array(raw: Any, wild: list[str]) -> list[str]:
+                if isinstance(raw, str):
+                    return [raw]
+                if isinstance(raw, list) and all(isinstance(v, str | int | float) for v in raw):
+                    return [str(v) for v in raw]
+                raise ValueError("is not a list of words")
+
+            return text_array
+        if kind == "json":
+
+            def json_value(raw: Any, wild: list[str]) -> Any:
+                if not isinstance(raw, dict | list):
+                    raise ValueError("is not an object")
+                return raw
+
+            return json_value
+        if kind == "enum":
+            values = column.values
+            default = column.default
+
+            def enum(raw: Any, wild: list[str]) -> str:
+                found = values.get(str(raw)) or values.get(str(raw).lower())
+                if found is None:
+                    raise ValueError(
+                        f"unknown value {raw!r}" + (f" (default {default!r})" if default else "")
+                    )
+                return found
+
+            return enum
+        # ref
+        target = column.ref or ""
+
+        def ref(raw: Any, wild: list[str]) -> str:
+            path = reference_path(raw)
+            if path is None:
+                if not isinstance(raw, str):
+                    raise ValueError(f"{raw!r} is not a document id or reference")
+                path = raw.strip("/")
+            if target == AUTH:
+                return path.split("/")[-1]
+            if "/" not in path:
+                path = f"{target.format(*wild)}/{path}"
+            if collection_pattern(path) != collection_pattern(f"{target.format(*wild)}/x"):
+                raise ValueError(f"{path!r} is not in {target.format(*wild)}")
+            return path
+
+        return ref
+
+    def run(self) -> dict:
+        self.open()
+        self.auth_users()
+        streams = set(self.export.collections()) - {self.mapping.auth.profile_collection}
+        for pattern, mapped in self.mapping.collections.items():
+            self.collection(mapped)
+            streams.discard(pattern)
+        for pattern in sorted(streams):
+            # Nothing is dropped silently: a collection the mapping does not name is rejected whole.
+            for record in self.export.read(pattern):
+                self.reports[pattern].documents += 1
+                self.reject(pattern, record["path"], "no mapping for this collection")
+        return self.finish()
+
+    def finish(self) -> dict:
+        for rows in self.tables.values():
+            rows.handle.flush()
+        tables = {
+            name: {
+                "columns": rows.columns,
+                "data": rows.data,
+                "refs": rows.refs,
+                "rows": rows.count,
+                "sha256": sha256_file(rows_file(self.out, name)),
+            }
+            for name, rows in self.tables.items()
+        }
+        digest = hashlib.sha256(self.export.fingerprint.encode())
+        for name in sorted(tables):
+            digest.update(f"{name}:{tables[name]['sha256']}\n".encode())
+        manifest = {
+            "export_folder": str(self.export.folder.resolve()),
+            "export_fingerprint": self.export.fingerprint,
+            "source": self.export.manifest.get("source"),
+            "fingerprint": digest.hexdigest(),
+            "transformed_at": datetime.now(UTC).isoformat(),
+            "tables": tables,
+            "collections": {
+                name: {
+                    "documents": r.documents,
+                    "rows": r.rows,
+                    "rejected": r.rejected,
+                    "skipped": r.skipped,
+                    "skip_reason": r.skip_reason,
+                    "warnings": r.warnings,
+                    "unmapped_fields": dict(r.unmapped_fields.most_common()),
+                }
+                for name, r in sorted(self.reports.items())
+            },
+            "auth": {"users_without_password": self.auth_summary["without_password"]},
+        }
+        (self.out / TRANSFORM_MANIFEST).write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+        return manifest
+
+
+def _first(doc: dict, names: tuple[str, ...]) -> Any:
+    for name in names:
+        value = doc.get(name)
+        if value not in (None, ""):
+            return value
+    return None
+
+
+def _bad(raw: Any) -> Any:
+    raise ValueError(f"{raw!r} is not a number")
+
+
+def transform(export_dir: Path, out: Path, mapping: Mapping, *, region: str = "US") -> dict:
+    """Transform a complete export folder into `out`; returns transform.json's content."""
+    export = ExportFolder.open(export_dir)
+    with ExitStack() as stack:
+        return Transformer(export, mapping, out, stack, region=region).run()
+
+
+def iter_rejects(folder: Path) -> Iterator[dict]:
+    path = folder / REJECTS
+    if path.exists():
+        with path.open(encoding="utf-8") as handle:
+            for line in handle:
+                yield json.loads(line)

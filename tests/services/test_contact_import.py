@@ -1,0 +1,151 @@
+"""CSV import on real PostgreSQL: the files people actually upload, with exact counts and error lines."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+
+from reachimpact.errors import Invalid
+from reachimpact.models import Contact
+from reachimpact.services.contact_import import DuplicatePolicy, import_contacts
+from tests.factories import make_member
+
+
+def write(tmp_path: Path, text: str, encoding: str = "utf-8", name: str = "contacts.csv") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def run(path: Path, org, policy: DuplicatePolicy = DuplicatePolicy.SKIP, parallel: bool = False):
+    errors = io.StringIO()
+    result = import_contacts(
+        path, organization_id=org, on_duplicate=policy, errors_out=errors, parallel=parallel
+    )
+    return result, list(csv.reader(io.StringIO(errors.getvalue())))
+
+
+def contacts(session: Session, org) -> dict[str, Contact]:
+    session.expire_all()
+    return {c.phone: c for c in session.exec(select(Contact).where(Contact.organization_id == org))}
+
+
+NASTY = (
+    "\ufeffFirst Name;Last Name;Phone Number;E-mail;Tags;Favourite Colour\n"
+    'Ann;Lee;(555) 010-2030;ann@example.org;"volunteer, donor";blue\n'
+    "\n"
+    'Bob;"Smith\nJr";+44 20 7946 0958;BOB@Example.ORG;;\n'
+    "Cy;Doe;555-0100 ext 12;cy@example.org;;green\n"
+    "Dee;Ray;(212) 555-0143;not-an-email;;\n"
+    "Eve;Fox;212.555.0143;eve@example.org;press;red\n"
+    "Gil;Ho;2125550199;gil@example.org\n"
+    "Ida;Ng;(415) 555-0100 x7;ida@example.org;;;extra\n"
+    "Ann;Lee;555 010 2030;ann2@example.org;;\n"
+    " ; ; ; ; ; \n"
+    "Jo;Park;(212) 555-0143;jo@example.org;;yellow\n"
+)
+
+
+def test_nasty_csv_gives_exact_counts_and_error_lines(tmp_path: Path, session: Session) -> None:
+    member = make_member(session)
+    result, errors = run(write(tmp_path, NASTY), member.organization_id)
+
+    assert (result.imported, result.updated, result.skipped, result.rejected) == (3, 0, 2, 4)
+    assert errors[0] == [
+        "line",
+        "error",
+        "First Name",
+        "Last Name",
+        "Phone Number",
+        "E-mail",
+        "Tags",
+        "Favourite Colour",
+    ]
+    assert [(row[0], row[1]) for row in errors[1:]] == [
+        ("6", "Phone '555-0100 ext 12' is missing its area code."),
+        ("7", "Email 'not-an-email' is not valid."),
+        ("9", "Expected 6 columns, found 4."),
+        ("10", "Expected 6 columns, found 7."),
+    ]
+    rows = contacts(session, member.organization_id)
+    assert set(rows) == {"+15550102030", "+442079460958", "+12125550143"}
+    ann = rows["+15550102030"]
+    assert (ann.first_name, ann.email, ann.tags) == ("Ann", "ann@example.org", ["volunteer", "donor"])
+    assert ann.custom_fields == {"Favourite Colour": "blue"}  # unknown columns are kept, never dropped
+    bob = rows["+442079460958"]
+    assert (
+        bob.last_name == "Smith\nJr" and bob.email == "bob@example.org" and bob.time_zone == "Europe/London"
+    )
+    # Line 8 and line 13 repeat line 8's number: the first one in the file wins.
+    assert rows["+12125550143"].first_name == "Eve" and rows["+12125550143"].time_zone == "America/New_York"
+
+
+def test_latin1_and_tab_delimited(tmp_path: Path, session: Session) -> None:
+    member = make_member(session)
+    path = write(
+        tmp_path, "Name\tmobile\tEmail\nRené\t+33 1 42 68 53 00\trene@example.fr\n", encoding="latin-1"
+    )
+    result, _ = run(path, member.organization_id)
+    assert result.imported == 1
+    (rene,) = contacts(session, member.organization_id).values()
+    assert rene.first_name == "René"  # a one-word name goes to the first name
+    assert rene.custom_fields == {}
+
+
+def test_duplicates_against_existing_contacts_follow_the_policy(tmp_path: Path, session: Session) -> None:
+    member = make_member(session)
+    org = member.organization_id
+    session.add(
+        Contact(
+            organization_id=org,
+            phone="+12125550143",
+            first_name="Old",
+            email="old@example.org",
+            tags=["donor"],
+            custom_fields={"ward": "3"},
+        )
+    )
+    session.commit()
+    path = write(
+        tmp_path, "phone,first_name,tags,ward,shift\n212-555-0143,New,volunteer,,Sat\n415-555-0100,Pat,,,\n"
+    )
+
+    skipped, _ = run(path, org, DuplicatePolicy.SKIP)
+    assert (skipped.imported, skipped.updated, skipped.skipped) == (1, 0, 1)
+    assert contacts(session, org)["+12125550143"].first_name == "Old"
+
+    updated, _ = run(path, org, DuplicatePolicy.UPDATE)
+    assert (updated.imported, updated.updated, updated.skipped) == (0, 2, 0)
+    existing = contacts(session, org)["+12125550143"]
+    assert existing.first_name == "New"
+    assert existing.email == "old@example.org"  # an empty cell does not erase what we know
+    assert sorted(existing.tags) == ["donor", "volunteer"]
+    assert existing.custom_fields == {"ward": "3", "shift": "Sat"}
+
+
+def test_file_without_a_phone_column_fails_at_once_naming_the_columns(
+    tmp_path: Path, session: Session
+) -> None:
+    member = make_member(session)
+    path = write(tmp_path, "Name,Email,City\nAnn,ann@example.org,Austin\n")
+    with pytest.raises(
+        Invalid, match=r"No phone column found\. Columns in the file: 'Name', 'Email', 'City'"
+    ):
+        run(path, member.organization_id)
+    assert contacts(session, member.organization_id) == {}
+
+
+def test_parsing_in_a_child_process_gives_the_same_result(tmp_path: Path, session: Session) -> None:
+    member = make_member(session)
+    lines = ["first,last,phone,email"] + [
+        f"P{i},Q{i},(212) 555-{i:04d},p{i}@example.org" for i in range(3000)
+    ]
+    lines += ["Bad,Row,12,x@example.org", "Dup,Row,(212) 555-0001,"]
+    result, errors = run(write(tmp_path, "\n".join(lines) + "\n"), member.organization_id, parallel=True)
+    assert (result.imported, result.skipped, result.rejected) == (3000, 1, 1)
+    assert errors[1][0] == "3002"
+    assert len(contacts(session, member.organization_id)) == 3000
