@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlencode, urlsplit
 
 DASHBOARD = "/"
 CONTACTS = "/contacts"
@@ -11,6 +12,8 @@ CALLS = "/calls"
 CHAT = "/chat"
 ANALYTICS = "/analytics"
 SETTINGS = "/settings"
+LOGIN = "/login"
+REGISTER = "/register"
 
 
 @dataclass(frozen=True)
@@ -30,3 +33,26 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("Analytics", ANALYTICS, "chart-bar"),
     NavItem("Settings", SETTINGS, "settings"),
 )
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after signing in: `target` if it is a path on this site, else the dashboard.
+
+    Anything else would make the sign-in page an open redirect: a link to it could send a freshly
+    signed-in user to another site ("https://evil.example", "//evil.example").
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return DASHBOARD
+    # Browsers read a backslash as "/" ("/\evil.example" is another site) and drop tabs and newlines.
+    if any(char == "\\" or ord(char) < 0x20 or ord(char) == 0x7F for char in target):
+        return DASHBOARD
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or parts.path in (LOGIN, REGISTER):
+        return DASHBOARD
+    return target
+
+
+def login_url(next_path: str | None = None) -> str:
+    """The sign-in page, asked to come back to `next_path` afterwards."""
+    target = safe_next(next_path)
+    return LOGIN if target == DASHBOARD else f"{LOGIN}?{urlencode({'next': target})}"

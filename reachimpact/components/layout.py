@@ -1,4 +1,5 @@
-"""The frame of every page: a sidebar with the app's sections, a top bar, and the page's heading.
+"""The frame of every signed-in page: a sidebar with the app's sections and the signed-in user, a top bar,
+and the page's heading.
 
 `@template(route=..., title=..., on_load=...)` wraps a page body in that frame and registers the page,
 so pages stay small and the layout lives in one place.
@@ -57,6 +58,47 @@ def _nav_link(item: routes.NavItem, *, active: bool) -> rx.Component:
     )
 
 
+# Long names are cut with an ellipsis rather than widening the sidebar.
+_ONE_LINE = {"white_space": "nowrap", "overflow": "hidden", "text_overflow": "ellipsis", "width": "100%"}
+
+
+def _account() -> rx.Component:
+    """Who is signed in, in which organization, and the way out."""
+    return rx.cond(
+        AppState.user_name != "",
+        rx.vstack(
+            rx.hstack(
+                rx.avatar(fallback=AppState.user_name[:1], size="2", radius="full"),
+                rx.vstack(
+                    rx.text(
+                        AppState.user_name, size="2", weight="medium", class_name="user-name", **_ONE_LINE
+                    ),
+                    rx.text(AppState.organization_name, size="1", color_scheme="gray", **_ONE_LINE),
+                    spacing="0",
+                    min_width="0",
+                    flex="1",
+                ),
+                align="center",
+                spacing="2",
+                width="100%",
+            ),
+            rx.button(
+                rx.icon("log-out", size=16),
+                "Sign out",
+                on_click=AppState.logout,
+                variant="soft",
+                color_scheme="gray",
+                width="100%",
+            ),
+            spacing="3",
+            width="100%",
+            padding_top="0.75em",
+            border_top=f"1px solid {rx.color('gray', 5)}",
+            class_name="account",
+        ),
+    )
+
+
 def sidebar(active_route: str) -> rx.Component:
     return rx.vstack(
         rx.box(_brand(), padding_x="0.75em", padding_y="1em"),
@@ -69,6 +111,8 @@ def sidebar(active_route: str) -> rx.Component:
             aria_label="Main",
             width="100%",
         ),
+        rx.spacer(),
+        _account(),
         padding="0.75em",
         width=SIDEBAR_WIDTH,
         min_width=SIDEBAR_WIDTH,
@@ -94,7 +138,9 @@ def _mobile_menu(active_route: str) -> rx.Component:
                         color=rx.color("accent", 11) if item.route == active_route else None,
                     )
                     for item in routes.NAVIGATION
-                ]
+                ],
+                rx.menu.separator(),
+                rx.menu.item("Sign out", on_click=AppState.logout),
             ),
         ),
         display=["block", "block", "none"],

@@ -69,7 +69,7 @@ def dashboard() -> rx.Component:
     return when_loaded(
         DashboardState.loading,
         rx.cond(
-            DashboardState.has_organization,
+            DashboardState.has_data,
             _overview(),
             empty_state(
                 "layout-dashboard",

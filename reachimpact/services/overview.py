@@ -1,7 +1,7 @@
 """Read-only summaries the pages show: the organization, dashboard counts, and the latest rows of each kind.
 
 Every query takes the organization explicitly; nothing here decides *which* organization a viewer may
-see (that is `default_organization_id` until sign-in exists, then the signed-in user's organization).
+see: the pages pass the signed-in principal's organization.
 Lists are capped (`LIST_LIMIT`) because a page keeps only what it shows.
 """
 
@@ -89,16 +89,6 @@ class ConversationSummary:
 class StatusCount:
     status: str
     count: int
-
-
-def default_organization_id(session: Session) -> uuid.UUID | None:
-    """The organization the pages show until sign-in exists: the oldest one, or None on an empty database.
-
-    Replaced by the signed-in user's organization when authentication lands.
-    """
-    return session.exec(
-        select(Organization.id).order_by(col(Organization.created_at), col(Organization.id)).limit(1)
-    ).first()
 
 
 def organization_profile(session: Session, *, organization_id: uuid.UUID) -> OrganizationProfile | None:

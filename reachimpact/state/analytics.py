@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import reflex as rx
+from reflex.event import EventSpec
 
 from reachimpact.db import session_scope
 from reachimpact.services import overview
@@ -16,10 +17,13 @@ class AnalyticsState(AppState):
     total_calls: int = 0
 
     @rx.event
-    def load(self) -> None:
+    def load(self) -> EventSpec | None:
+        principal = self._principal()
+        if principal is None:
+            return self._sign_in_redirect()
         with session_scope() as session:
-            profile = self._current_organization(session)
-            counts = [] if profile is None else overview.calls_by_status(session, organization_id=profile.id)
+            counts = overview.calls_by_status(session, organization_id=principal.organization_id)
         self.calls_by_status = [status_count_row(c) for c in counts]
         self.total_calls = sum(c.count for c in counts)
         self.loading = False
+        return None

@@ -1,37 +1,133 @@
-"""The base of every page state: which organization the pages show."""
+"""The base of every page state: who is signed in, checked again by every event that touches data.
+
+The refresh token is kept in the browser's localStorage, shared by its tabs (a rotation made in one
+tab reaches the others) and surviving reloads. The access token stays in this state's backend-only
+vars and never reaches the browser. A redirect to the sign-in page protects nothing by itself: every
+handler that reads or writes data asks `_principal()` first and refuses without one.
+"""
 
 from __future__ import annotations
 
-import uuid
+import json
+import time
+from zoneinfo import ZoneInfo
 
 import reflex as rx
+from reflex.event import EventSpec
 from sqlmodel import Session
 
-from reachimpact.services import overview
-from reachimpact.services.overview import OrganizationProfile
+from reachimpact import routes
+from reachimpact.db import session_scope
+from reachimpact.errors import Unauthorized
+from reachimpact.services import accounts, auth, overview
+from reachimpact.services.auth import Client, Principal, TokenPair
+from reachimpact.settings import get_settings
+from reachimpact.state.rows import zone
+
+# Renew the access token this long before it lapses, so no event runs on one that expires mid-way.
+RENEW_BEFORE_EXPIRY_SECONDS = 120
+REFRESH_TOKEN_STORAGE_KEY = "reachimpact.refresh_token"
+
+
+def signed_in(session: Session, pair: TokenPair) -> tuple[Principal, accounts.Profile]:
+    """Who a freshly issued token pair signs in, and their profile (for the sidebar)."""
+    principal = auth.authenticate(session, pair.access_token)
+    return principal, accounts.get_profile(session, principal)
+
+
+def fresh_tab_at(path: str) -> EventSpec:
+    """Load `path` in a fresh tab state: a full page load under a new Reflex client token.
+
+    Used whenever a sign-in ends. Page states of the signed-out user (their contacts, calls...) live
+    under the tab's client token, in the backend and in the page's memory; dropping the token (kept in
+    sessionStorage) and reloading leaves none of it for whoever signs in next in this tab.
+    """
+    return rx.call_script(f"window.sessionStorage.clear(); window.location.replace({json.dumps(path)})")
 
 
 class AppState(rx.State):
-    """Holds the current organization; every page state derives from it and asks it, never the database."""
+    """The signed-in user of this tab; every page state derives from it."""
 
-    # Shown in the top bar; empty while the database has no organization.
+    # Client-visible by necessity: the browser must keep it across reloads and share it between tabs.
+    refresh_token: str = rx.LocalStorage("", name=REFRESH_TOKEN_STORAGE_KEY, sync=True)
+    # The signed-in user's own name, organization and role, for the sidebar and top bar.
+    user_name: str = ""
     organization_name: str = ""
-    # Backend-only: the browser never sees (or chooses) the organization id.
-    _organization_id: uuid.UUID | None = None
+    role: str = ""
 
-    def _current_organization(self, session: Session) -> OrganizationProfile | None:
-        """The one place that decides whose data a page shows.
+    # Backend-only: the browser never sees the access token.
+    _access_token: str = ""
+    _access_token_renew_at: float = 0.0
 
-        Until sign-in exists this is the oldest organization (`overview.default_organization_id`),
-        re-read on every page load so a freshly seeded database shows up without a reload. The auth
-        issue replaces it with the signed-in user's organization.
+    def _principal(self) -> Principal | None:
+        """Who is acting, checked against the database now (session live, still a member, current role).
+
+        Renews the access token silently when it is missing or about to expire (rotating the refresh
+        token, which goes back to localStorage). Without a valid token of either kind the tab is signed
+        out and None is returned: the caller must then refuse, returning `_sign_in_redirect()`.
         """
-        organization_id = overview.default_organization_id(session)
-        profile = (
-            overview.organization_profile(session, organization_id=organization_id)
-            if organization_id is not None
-            else None
+        with session_scope() as session:
+            if self._access_token and time.time() < self._access_token_renew_at:
+                try:
+                    return auth.authenticate(session, self._access_token)
+                except Unauthorized:
+                    pass  # e.g. the session was revoked: the refresh below fails the same way
+            if self.refresh_token:
+                try:
+                    pair = auth.refresh(session, refresh_token=self.refresh_token)
+                except Unauthorized:
+                    pass
+                else:
+                    principal, profile = signed_in(session, pair)
+                    self._hold_tokens(pair, profile)
+                    return principal
+        self._forget_tokens()
+        return None
+
+    def _hold_tokens(self, pair: TokenPair, profile: accounts.Profile) -> None:
+        """Keep a fresh token pair (from sign-in or refresh) and show whose it is."""
+        self._access_token = pair.access_token
+        self._access_token_renew_at = time.time() + pair.expires_in - RENEW_BEFORE_EXPIRY_SECONDS
+        self.refresh_token = pair.refresh_token
+        self._show_identity(profile)
+
+    def _show_identity(self, profile: accounts.Profile) -> None:
+        self.user_name = profile.name
+        self.organization_name = profile.organization_name
+        self.role = profile.role.value
+
+    def _forget_tokens(self) -> None:
+        self._access_token = ""
+        self._access_token_renew_at = 0.0
+        self.refresh_token = ""
+        self.user_name = self.organization_name = self.role = ""
+
+    def _sign_in_redirect(self) -> EventSpec:
+        """To the sign-in page, which comes back here afterwards."""
+        url = self.router.url
+        here = url.path + (f"?{url.query}" if url.query else "")
+        return fresh_tab_at(routes.login_url(here))
+
+    def _organization_zone(self, session: Session, principal: Principal) -> ZoneInfo:
+        """The time zone the principal's organization reads its times in."""
+        profile = overview.organization_profile(session, organization_id=principal.organization_id)
+        return zone(profile.time_zone if profile else "UTC")
+
+    def _client(self) -> Client:
+        """The browser signing in, for the list of sessions and the per-address attempt limit."""
+        headers = self.router.headers
+        # Only a header our own proxy sets can be trusted; the same rule as the API's (api/deps.py).
+        trusted = get_settings().trusted_client_ip_header
+        address = headers.raw_headers.get(trusted.lower()) if trusted else None
+        return Client(
+            user_agent=headers.user_agent, ip_address=address or self.router.session.client_ip or None
         )
-        self._organization_id = profile.id if profile else None
-        self.organization_name = profile.name if profile else ""
-        return profile
+
+    @rx.event
+    def logout(self) -> EventSpec:
+        """End this sign-in everywhere it is used (every tab of this browser) and go to the sign-in page."""
+        if self.refresh_token:
+            with session_scope() as session:
+                auth.logout(session, refresh_token=self.refresh_token)
+        self._forget_tokens()
+        return fresh_tab_at(routes.LOGIN)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import reflex as rx
+from reflex.event import EventSpec
 
 from reachimpact.db import session_scope
 from reachimpact.services import overview
@@ -16,14 +17,15 @@ class ContactsState(AppState):
     contacts: list[ContactRow] = rx.field(default_factory=list)
 
     @rx.event
-    def load(self) -> None:
+    def load(self) -> EventSpec | None:
+        principal = self._principal()
+        if principal is None:
+            return self._sign_in_redirect()
         with session_scope() as session:
-            profile = self._current_organization(session)
-            if profile is None:
-                self.total, self.contacts = 0, []
-            else:
-                self.total = overview.count_contacts(session, organization_id=profile.id)
-                self.contacts = [
-                    contact_row(c) for c in overview.recent_contacts(session, organization_id=profile.id)
-                ]
+            self.total = overview.count_contacts(session, organization_id=principal.organization_id)
+            self.contacts = [
+                contact_row(c)
+                for c in overview.recent_contacts(session, organization_id=principal.organization_id)
+            ]
         self.loading = False
+        return None

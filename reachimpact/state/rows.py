@@ -6,10 +6,13 @@ read the same clock.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from reachimpact.services.auth import SessionPublic
+from reachimpact.services.members import InvitePublic, MemberPublic
 from reachimpact.services.overview import (
     CallSummary,
     CampaignSummary,
@@ -60,6 +63,36 @@ class ConversationRow:
 class StatusCountRow:
     status: str = ""
     calls: int = 0
+
+
+@dataclass
+class SessionRow:
+    """One signed-in device of the user."""
+
+    id: str = ""
+    device: str = ""
+    user_agent: str = ""
+    ip_address: str = ""
+    last_used: str = ""
+    current: bool = False
+
+
+@dataclass
+class MemberRow:
+    id: str = ""  # the membership's id
+    name: str = ""
+    email: str = ""
+    role: str = ""
+    joined: str = ""
+    is_you: bool = False
+
+
+@dataclass
+class InviteRow:
+    id: str = ""
+    email: str = ""
+    role: str = ""
+    expires: str = ""
 
 
 def zone(name: str) -> ZoneInfo:
@@ -137,3 +170,58 @@ def conversation_row(summary: ConversationSummary, tz: ZoneInfo) -> Conversation
 
 def status_count_row(summary: StatusCount) -> StatusCountRow:
     return StatusCountRow(status=summary.status, calls=summary.count)
+
+
+# Checked in order: Edge and Opera also say "Chrome", Chrome also says "Safari".
+_BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"))
+_SYSTEMS = (
+    ("Android", "Android"),
+    ("iPhone", "iOS"),
+    ("iPad", "iPadOS"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("CrOS", "ChromeOS"),
+    ("Linux", "Linux"),
+)
+
+
+def describe_device(user_agent: str) -> str:
+    """'Firefox on Windows' from a user agent string; 'Unknown device' when it names neither."""
+    browser = next((name for mark, name in _BROWSERS if mark in user_agent), None)
+    if browser is None and "Safari/" in user_agent:
+        browser = "Safari"
+    system = next((name for mark, name in _SYSTEMS if mark in user_agent), None)
+    if browser and system:
+        return f"{browser} on {system}"
+    return browser or system or ("Unknown device" if not user_agent else user_agent[:40])
+
+
+def session_row(summary: SessionPublic, tz: ZoneInfo) -> SessionRow:
+    return SessionRow(
+        id=str(summary.id),
+        device=describe_device(summary.user_agent),
+        user_agent=summary.user_agent,
+        ip_address=summary.ip_address or "",
+        last_used=format_moment(summary.last_used_at, tz),
+        current=summary.current,
+    )
+
+
+def member_row(member: MemberPublic, tz: ZoneInfo, *, you: uuid.UUID) -> MemberRow:
+    return MemberRow(
+        id=str(member.id),
+        name=member.name,
+        email=member.email,
+        role=member.role.value,
+        joined=format_date(member.joined_at, tz),
+        is_you=member.user_id == you,
+    )
+
+
+def invite_row(invite: InvitePublic, tz: ZoneInfo) -> InviteRow:
+    return InviteRow(
+        id=str(invite.id),
+        email=invite.email,
+        role=invite.role.value,
+        expires=format_moment(invite.expires_at, tz),
+    )

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from playwright.sync_api import (
     Browser,
@@ -28,9 +29,11 @@ from playwright.sync_api import (
     expect,
     sync_playwright,
 )
+from sqlmodel import Session
 
 from reachimpact import routes
-from reachimpact.db import PROJECT_ROOT
+from reachimpact.db import PROJECT_ROOT, get_engine
+from tests.browser.accounts import create_account, sign_in
 
 CHROMIUM = Path("/usr/bin/chromium")
 BUN = PROJECT_ROOT / ".tools" / "node_modules" / "bun" / "bin" / "bun.exe"
@@ -107,24 +110,34 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="package")
-def base_url(reflex_app: Any, browser: Browser) -> str:
+def base_url(reflex_app: Any, browser: Browser, _cleaner: psycopg.Connection) -> str:
     """The app's address, once the dev server has settled (see `_warm_up`)."""
     url = reflex_app.frontend_url.rstrip("/")
     started = time.monotonic()
-    _warm_up(browser, url)
+    try:
+        _warm_up(browser, url)
+    finally:
+        # The warm-up's account must not show up in the first test.
+        _cleaner.execute("TRUNCATE organizations, users, rate_limit_windows CASCADE")
     _timings["dev server warm-up"] = time.monotonic() - started
     return url
 
 
 def _warm_up(browser: Browser, base_url: str, passes: int = 3) -> None:
-    """Visit every page until a whole round aborts no request.
+    """Visit every page, signed in, until a whole round aborts no request.
 
     On its first visits the dev server (vite) pre-bundles the dependencies it discovers and may then
     reload the page. That is the dev server settling, not the app: it happens here, so that no test
     sees a reload it did not ask for (the sidebar test checks that navigation stays in one document).
     """
+    with Session(get_engine()) as session:
+        account = create_account(session, "Warm Up")
     context = browser.new_context(base_url=base_url)
     try:
+        page = context.new_page()
+        page.goto(routes.REGISTER, wait_until="networkidle")
+        sign_in(page, account.email)
+        page.close()
         for _ in range(passes):
             if not _visit_every_page(context):
                 return

@@ -1,4 +1,4 @@
-"""Every page in a real browser: its heading, the organization's data, and honest empty states."""
+"""Every page in a real browser, signed in: its heading, the organization's data, honest empty states."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from reachimpact.models import (
     MessageStatus,
     Organization,
 )
+from tests.browser.accounts import Account, create_account, sign_in
 
 ORG_NUMBER = "+15555550100"
 
@@ -36,10 +37,12 @@ def _sid(prefix: str) -> str:
 class Seeded:
     organization: str
     other_organization_contact: str
+    owner: Account
 
 
 def _seed(session: Session) -> Seeded:
-    """One organization with a little of everything, and a newer one whose rows must never show."""
+    """One organization with a little of everything and its owner, and another organization whose rows
+    must never show."""
     now = datetime.now(UTC)
     org = Organization(
         name="Riverside Food Bank", time_zone="America/Chicago", created_at=now - timedelta(days=90)
@@ -134,7 +137,8 @@ def _seed(session: Session) -> Seeded:
             )
         )
     session.commit()
-    return Seeded(organization=org.name, other_organization_contact=stranger.full_name)
+    owner = create_account(session, "Rita Riverside", organization_id=org.id)
+    return Seeded(organization=org.name, other_organization_contact=stranger.full_name, owner=owner)
 
 
 def _heading(page: Page, text: str) -> None:
@@ -160,7 +164,7 @@ def _go_by_sidebar(page: Page, label: str) -> None:
 def test_pages_show_the_organizations_data(page: Page, session: Session) -> None:
     seeded = _seed(session)
 
-    page.goto(routes.DASHBOARD)
+    sign_in(page, seeded.owner.email)
     _heading(page, "Dashboard")
     expect(page.locator("header")).to_contain_text(seeded.organization)
     # This organization's rows only; calls and messages of the last 30 days only.
@@ -220,18 +224,23 @@ EMPTY_STATES = {
     routes.CALLS: ("Calls", "No calls yet"),
     routes.CHAT: ("Chat", "No conversations yet"),
     routes.ANALYTICS: ("Analytics", "No calls in the last 30 days"),
-    routes.SETTINGS: ("Settings", "No organization yet"),
+    routes.SETTINGS: ("Settings", "No pending invitations"),
 }
 
 
-def test_every_page_has_an_honest_empty_state(page: Page) -> None:
+def test_every_page_has_an_honest_empty_state(page: Page, session: Session) -> None:
+    """What a brand-new organization sees: nothing made up, and nothing of anyone else's."""
     assert [item.route for item in routes.NAVIGATION] == list(EMPTY_STATES), (
         "a page without an empty-state check"
     )
+    _seed(session)
+    newcomer = create_account(session, "Nora Newcomer")
+    sign_in(page, newcomer.email)
     for route, (heading, *empty_texts) in EMPTY_STATES.items():
         page.goto(route)
         _heading(page, heading)
         for text in empty_texts:
             expect(page.locator(".empty-state")).to_contain_text(text)
-        expect(page.get_by_role("table")).to_have_count(0)
-        expect(page.locator(".organization-name")).to_have_count(0)
+        expect(page.locator(".organization-name")).to_have_text("Nora Newcomer's organization")
+        if route != routes.SETTINGS:  # Settings lists the user's own sessions and membership
+            expect(page.get_by_role("table")).to_have_count(0)

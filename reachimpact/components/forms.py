@@ -1,0 +1,34 @@
+"""Form pieces: a labelled input, and the error or notice a form shows after it was sent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+
+def labeled_input(label: str, name: str, *, hint: str = "", **props: Any) -> rx.Component:
+    """An input with a real <label> (so screen readers and tests find it by its label)."""
+    field_id = f"field-{name.replace('_', '-')}"
+    return rx.vstack(
+        rx.el.label(rx.text(label, size="2", weight="medium"), html_for=field_id),
+        rx.input(id=field_id, name=name, width="100%", **props),
+        *([rx.text(hint, size="1", color_scheme="gray")] if hint else []),
+        spacing="1",
+        width="100%",
+    )
+
+
+def form_error(message: rx.Var[str]) -> rx.Component:
+    """The service's reason for refusing, announced to screen readers; nothing while there is none."""
+    return rx.cond(
+        message != "",
+        rx.callout(message, icon="triangle-alert", color_scheme="red", role="alert", width="100%"),
+    )
+
+
+def form_notice(message: rx.Var[str]) -> rx.Component:
+    return rx.cond(
+        message != "",
+        rx.callout(message, icon="circle-check", color_scheme="green", role="status", width="100%"),
+    )
