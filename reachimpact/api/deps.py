@@ -12,7 +12,6 @@ from sqlmodel import Session
 from reachimpact.db import session_scope
 from reachimpact.errors import Unauthorized
 from reachimpact.services.auth import Client, Principal, authenticate
-from reachimpact.settings import get_settings
 
 _bearer = HTTPBearer(
     auto_error=False, description="An access token from /api/auth/login or /api/auth/refresh"
@@ -37,12 +36,7 @@ def _principal(
 
 
 def _client(request: Request) -> Client:
-    header = get_settings().trusted_client_ip_header
-    address = request.headers.get(header) if header else None
-    return Client(
-        user_agent=request.headers.get("user-agent", ""),
-        ip_address=address or (request.client.host if request.client else None),
-    )
+    return Client.from_request(request.headers, request.client.host if request.client else None)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(_principal)]

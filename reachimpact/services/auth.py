@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -55,6 +56,14 @@ class Client:
 
     user_agent: str = ""
     ip_address: str | None = None
+
+    @classmethod
+    def from_request(cls, headers: Mapping[str, str], peer_address: str | None) -> Client:
+        """The client of an HTTP request or websocket. Only a header that our own proxy sets
+        (TRUSTED_CLIENT_IP_HEADER) may name the address; anyone could send any other."""
+        trusted = get_settings().trusted_client_ip_header
+        address = headers.get(trusted.lower()) if trusted else None
+        return cls(user_agent=headers.get("user-agent", ""), ip_address=address or peer_address or None)
 
 
 def _now() -> datetime:

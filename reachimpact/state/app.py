@@ -21,7 +21,6 @@ from reachimpact.db import session_scope
 from reachimpact.errors import Unauthorized
 from reachimpact.services import accounts, auth, overview
 from reachimpact.services.auth import Client, Principal, TokenPair
-from reachimpact.settings import get_settings
 from reachimpact.state.rows import zone
 
 # Renew the access token this long before it lapses, so no event runs on one that expires mid-way.
@@ -115,13 +114,7 @@ class AppState(rx.State):
 
     def _client(self) -> Client:
         """The browser signing in, for the list of sessions and the per-address attempt limit."""
-        headers = self.router.headers
-        # Only a header our own proxy sets can be trusted; the same rule as the API's (api/deps.py).
-        trusted = get_settings().trusted_client_ip_header
-        address = headers.raw_headers.get(trusted.lower()) if trusted else None
-        return Client(
-            user_agent=headers.user_agent, ip_address=address or self.router.session.client_ip or None
-        )
+        return Client.from_request(self.router.headers.raw_headers, self.router.session.client_ip)
 
     @rx.event
     def logout(self) -> EventSpec:
