@@ -145,3 +145,18 @@ def test_indexes_compared_by_hand_exist_as_the_models_define_them(db_url: str) -
                 expression,
                 actual[name],
             )
+
+
+def test_contact_phone_is_byte_wise_so_its_unique_index_serves_prefix_search(db_url: str) -> None:
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            collation = conn.execute(
+                text(
+                    "SELECT collname FROM pg_attribute a JOIN pg_collation c ON c.oid = a.attcollation "
+                    "WHERE attrelid = 'contacts'::regclass AND attname = 'phone'"
+                )
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    assert collation == "C"

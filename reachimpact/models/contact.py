@@ -53,13 +53,8 @@ class Contact(SQLModel, table=True):
             sa.text('lower(email) COLLATE "C"'),
             info=COMPARED_BY_HAND,
         ),
-        # Searching by the last digits of a number ("…0143").
-        sa.Index(
-            "ix_contacts_org_phone_reversed",
-            "organization_id",
-            sa.text('reverse(phone) COLLATE "C"'),
-            info=COMPARED_BY_HAND,
-        ),
+        # Searching by the last digits of a number ("…0143"); byte-wise like the phone column itself.
+        sa.Index("ix_contacts_org_phone_reversed", "organization_id", sa.text("reverse(phone)")),
         sa.Index("ix_contacts_tags", "tags", postgresql_using="gin"),
     )
 

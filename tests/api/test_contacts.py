@@ -327,3 +327,24 @@ def test_do_not_contact_csv_import(client: TestClient, session: Session) -> None
         "rejected": [[4, "Phone 'nope' is not a phone number."]],
     }
     assert len(client.get("/api/do-not-contact", headers=headers).json()) == 2
+
+
+def test_broad_filters_count_up_to_a_cap(
+    client: TestClient, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reachimpact.services import contacts as contacts_service
+
+    monkeypatch.setattr(contacts_service, "FILTERED_COUNT_CAP", 3)
+    member = make_member(session)
+    for i in range(5):
+        session.add(
+            Contact(organization_id=member.organization_id, first_name=f"Sam{i}", phone=f"+1212555{i:04d}")
+        )
+    session.commit()
+    headers = auth_headers(member)
+    broad = client.get("/api/contacts", params={"q": "sam"}, headers=headers).json()
+    assert (broad["total"], broad["total_capped"], len(broad["items"])) == (3, True, 5)
+    narrow = client.get("/api/contacts", params={"q": "sam2"}, headers=headers).json()
+    assert (narrow["total"], narrow["total_capped"]) == (1, False)
+    everything = client.get("/api/contacts", headers=headers).json()
+    assert (everything["total"], everything["total_capped"]) == (5, False)
