@@ -7,6 +7,9 @@ from urllib.parse import urlencode, urlsplit
 
 DASHBOARD = "/"
 CONTACTS = "/contacts"
+# A static segment outranks the dynamic one, so /contacts/do-not-contact is never read as a contact id.
+DO_NOT_CONTACT = "/contacts/do-not-contact"
+CONTACT_DETAIL = "/contacts/[contact_id]"
 CAMPAIGNS = "/campaigns"
 CALLS = "/calls"
 CHAT = "/chat"
@@ -50,6 +53,11 @@ def safe_next(target: str | None) -> str:
     if parts.scheme or parts.netloc or parts.path in (LOGIN, REGISTER):
         return DASHBOARD
     return target
+
+
+def contact_url(contact_id: str) -> str:
+    """The detail page of one contact."""
+    return f"{CONTACTS}/{contact_id}"
 
 
 def login_url(next_path: str | None = None) -> str:

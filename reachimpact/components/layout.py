@@ -99,12 +99,17 @@ def _account() -> rx.Component:
     )
 
 
+def _in_section(item: routes.NavItem, route: str) -> bool:
+    """Whether `route` is the section's page or one below it (/contacts/<id> is under Contacts)."""
+    return route == item.route or (item.route != "/" and route.startswith(item.route + "/"))
+
+
 def sidebar(active_route: str) -> rx.Component:
     return rx.vstack(
         rx.box(_brand(), padding_x="0.75em", padding_y="1em"),
         rx.el.nav(
             rx.vstack(
-                *[_nav_link(item, active=item.route == active_route) for item in routes.NAVIGATION],
+                *[_nav_link(item, active=_in_section(item, active_route)) for item in routes.NAVIGATION],
                 spacing="1",
                 width="100%",
             ),
@@ -135,7 +140,7 @@ def _mobile_menu(active_route: str) -> rx.Component:
                 *[
                     rx.menu.item(
                         rx.link(item.label, href=item.route, underline="none", color="inherit", width="100%"),
-                        color=rx.color("accent", 11) if item.route == active_route else None,
+                        color=rx.color("accent", 11) if _in_section(item, active_route) else None,
                     )
                     for item in routes.NAVIGATION
                 ],

@@ -8,6 +8,7 @@ import reflex as rx
 from reflex.event import EventSpec
 
 from reachimpact import routes
+from reachimpact.components.confirm import confirm
 from reachimpact.components.data_table import data_table, or_dash
 from reachimpact.components.empty_state import empty_state, when_loaded
 from reachimpact.components.forms import form_error, form_notice, labeled_input
@@ -34,25 +35,12 @@ def _section(title: str, *children: rx.Component, description: str = "") -> rx.C
     )
 
 
-def _confirm(
+def _confirm_button(
     trigger_label: str, title: str, description: rx.Var[str] | str, confirm_label: str, on_confirm: EventSpec
 ) -> rx.Component:
     """A small red button that asks before it acts."""
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(rx.button(trigger_label, color_scheme="red", variant="soft", size="1")),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title(title),
-            rx.alert_dialog.description(description),
-            rx.flex(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(rx.button(confirm_label, color_scheme="red", on_click=on_confirm)),
-                spacing="3",
-                justify="end",
-                margin_top="1em",
-            ),
-            max_width="28em",
-        ),
-    )
+    trigger = rx.button(trigger_label, color_scheme="red", variant="soft", size="1")
+    return confirm(trigger, title, description, confirm_label, on_confirm)
 
 
 def _organization() -> rx.Component:
@@ -182,7 +170,7 @@ def _session(row: rx.Var[SessionRow]) -> rx.Component:
             rx.cond(
                 row.current,
                 rx.badge("This device", color_scheme="green", variant="soft"),
-                _confirm(
+                _confirm_button(
                     "Revoke",
                     "Sign out this device?",
                     f"{row.device} will have to sign in again.",
@@ -237,7 +225,7 @@ def _member(row: rx.Var[MemberRow]) -> rx.Component:
         rx.table.cell(
             rx.cond(
                 manageable,
-                _confirm(
+                _confirm_button(
                     "Remove",
                     "Remove this member?",
                     f"{row.name} ({row.email}) will lose access to the organization.",

@@ -47,16 +47,6 @@ class DashboardCounts:
 
 
 @dataclass(frozen=True)
-class ContactSummary:
-    name: str
-    phone: str
-    email: str | None
-    tags: list[str]
-    opted_out: bool
-    created_at: datetime
-
-
-@dataclass(frozen=True)
 class CampaignSummary:
     name: str
     type: str
@@ -121,34 +111,6 @@ def dashboard_counts(
         calls_recent=count(Call, col(Call.created_at) >= since),
         messages_recent=count(Message, col(Message.created_at) >= since),
     )
-
-
-def count_contacts(session: Session, *, organization_id: uuid.UUID) -> int:
-    statement = select(func.count()).select_from(Contact).where(Contact.organization_id == organization_id)
-    return session.exec(statement).one()
-
-
-def recent_contacts(
-    session: Session, *, organization_id: uuid.UUID, limit: int = LIST_LIMIT
-) -> list[ContactSummary]:
-    """The most recently added contacts, newest first."""
-    rows = session.exec(
-        select(Contact)
-        .where(Contact.organization_id == organization_id)
-        .order_by(col(Contact.created_at).desc(), col(Contact.id))
-        .limit(min(limit, LIST_LIMIT))
-    ).all()
-    return [
-        ContactSummary(
-            name=contact.full_name,
-            phone=contact.phone,
-            email=contact.email,
-            tags=list(contact.tags),
-            opted_out=contact.opt_out_calls or contact.opt_out_sms,
-            created_at=contact.created_at,
-        )
-        for contact in rows
-    ]
 
 
 def recent_campaigns(

@@ -12,11 +12,12 @@ from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from reachimpact.services.auth import SessionPublic
+from reachimpact.services.contacts import ContactPublic, TimelineEvent
+from reachimpact.services.do_not_contact import DoNotContactEntry
 from reachimpact.services.members import InvitePublic, MemberPublic
 from reachimpact.services.overview import (
     CallSummary,
     CampaignSummary,
-    ContactSummary,
     ConversationSummary,
     StatusCount,
 )
@@ -24,11 +25,45 @@ from reachimpact.services.overview import (
 
 @dataclass
 class ContactRow:
+    """One contact in the contacts table."""
+
+    id: str = ""
     name: str = ""
     phone: str = ""
     email: str = ""
     tags: list[str] = field(default_factory=list)
-    opted_out: bool = False
+    # Which channels the contact opted out of ("calls", "texts", "calls and texts"); "" for none.
+    opted_out: str = ""
+    # On the organization's do-not-contact list.
+    do_not_contact: bool = False
+    created: str = ""
+
+
+@dataclass
+class TimelineRow:
+    kind: str = ""  # call, message, opt_out
+    when: str = ""
+    title: str = ""
+    detail: str = ""
+    status: str = ""
+
+
+@dataclass
+class DoNotContactRow:
+    id: str = ""
+    phone: str = ""
+    channel: str = ""
+    source: str = ""
+    reason: str = ""
+    added: str = ""
+
+
+@dataclass
+class RejectedLine:
+    """A line of an uploaded file that was not taken, and why."""
+
+    line: int = 0
+    reason: str = ""
 
 
 @dataclass
@@ -127,13 +162,42 @@ def format_duration(seconds: int | None) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-def contact_row(summary: ContactSummary) -> ContactRow:
+def opted_out_of(*, calls: bool, sms: bool) -> str:
+    """The channels a contact opted out of, as a reader says it; '' for none."""
+    return " and ".join(name for name, out in (("calls", calls), ("texts", sms)) if out)
+
+
+def contact_row(contact: ContactPublic, tz: ZoneInfo) -> ContactRow:
     return ContactRow(
-        name=summary.name,
-        phone=summary.phone,
-        email=summary.email or "",
-        tags=summary.tags,
-        opted_out=summary.opted_out,
+        id=str(contact.id),
+        name=f"{contact.first_name} {contact.last_name}".strip(),
+        phone=contact.phone,
+        email=contact.email or "",
+        tags=contact.tags,
+        opted_out=opted_out_of(calls=contact.opt_out_calls, sms=contact.opt_out_sms),
+        do_not_contact=contact.do_not_contact,
+        created=format_date(contact.created_at, tz),
+    )
+
+
+def timeline_row(event: TimelineEvent, tz: ZoneInfo) -> TimelineRow:
+    return TimelineRow(
+        kind=event.kind,
+        when=format_moment(event.at, tz),
+        title=event.title,
+        detail=event.detail,
+        status=event.status,
+    )
+
+
+def do_not_contact_row(entry: DoNotContactEntry, tz: ZoneInfo) -> DoNotContactRow:
+    return DoNotContactRow(
+        id=str(entry.id),
+        phone=entry.phone,
+        channel=entry.channel,
+        source=entry.source,
+        reason=entry.reason or "",
+        added=format_moment(entry.created_at, tz),
     )
 
 
