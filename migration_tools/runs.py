@@ -36,7 +36,8 @@ class _RunIdFilter(logging.Filter):
 
 def start_run(command: str, work_dir: Path | None = None) -> Run:
     """A new run folder under `work_dir` with its log file attached to the migration_tools logger."""
-    run_id = f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+    # Microseconds keep run ids in start order even for runs begun within the same second.
+    run_id = f"{datetime.now(UTC):%Y%m%d-%H%M%S-%f}-{secrets.token_hex(3)}"
     folder = (work_dir or DEFAULT_WORK_DIR) / run_id
     folder.mkdir(parents=True, exist_ok=True)
     run = Run(run_id, folder)

@@ -342,7 +342,10 @@ def create_demo(
     `from_number` is the organization's own number (TWILIO_FROM_NUMBER); Twilio's magic test number
     when None.
     """
-    builder = _DemoBuilder(session, random.Random(seed), now or datetime.now(UTC))
+    # Anchored to the hour: which generated moments fall inside calling windows and before "now"
+    # depends on the anchor, so two seeds within the same hour give exactly the same data.
+    anchor = now or datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    builder = _DemoBuilder(session, random.Random(seed), anchor)
     return builder.build(from_number or DEMO_FROM_NUMBER)
 
 
