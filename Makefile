@@ -104,6 +104,9 @@ worker: migrate
 
 # The worker runs in the background for as long as the app does: the trap stops it when reflex exits
 # (Ctrl-C included; a background job of a non-interactive shell ignores SIGINT, so it must be told).
+# The call simulator posts its callbacks straight to the backend (the dev frontend on :3000 does not
+# pass /webhooks through).
+run: export SIMULATOR_DELIVERY_URL ?= http://127.0.0.1:$(BACKEND_PORT)
 run: seed
 	@$(BIN)/procrastinate --app=reachimpact.jobs.app worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null || true; wait $$worker 2>/dev/null || true' EXIT; \

@@ -47,7 +47,13 @@ class _DeferredURLConnector(procrastinate.PsycopgConnector):
 
 require_startable_settings()
 
-app = procrastinate.App(connector=_DeferredURLConnector(min_size=1, max_size=4))
+app = procrastinate.App(
+    connector=_DeferredURLConnector(min_size=1, max_size=4),
+    # The dialer ticks each running campaign about once a second with jobs scheduled a second ahead;
+    # a job scheduled ahead is found by polling (its NOTIFY came when it was queued, not when due).
+    # Several slots, so a slow import or a webhook delivery never holds up the dialer.
+    worker_defaults={"fetch_job_polling_interval": 0.25, "concurrency": 4},
+)
 
 
 @dataclass(frozen=True)
@@ -194,3 +200,7 @@ async def start_contact_import(
         params={"on_duplicate": on_duplicate},
         files={UPLOAD_FILE: pieces()},
     )
+
+
+# The dialer's and the call simulator's tasks register on `app` (imported last: they import `app`).
+from reachimpact import dialer_tasks  # noqa: E402, F401

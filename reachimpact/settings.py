@@ -28,6 +28,17 @@ class Settings(BaseSettings):
     twilio_account_sid: str | None = None
     twilio_auth_token: str | None = None
     twilio_from_number: str | None = None
+    # Another address for Twilio's REST API (tests point the real SDK at a fake server on loopback).
+    twilio_api_base_url: str | None = None
+
+    # The call simulator (used when Twilio is not configured): how fast its calls unfold (0.1 = ten
+    # times faster than real calls), and where it delivers its webhooks when that is not
+    # PUBLIC_BASE_URL (in development the API listens on the backend port, not the page port).
+    simulator_time_scale: float = 1.0
+    simulator_delivery_url: str | None = None
+    # A dial recorded but never confirmed with a SID (the worker died in between) is reconciled with
+    # the provider after this long.
+    dialer_unconfirmed_after_seconds: float = 60.0
 
     openai_api_key: str | None = None
     openai_base_url: str | None = None
@@ -44,6 +55,8 @@ class Settings(BaseSettings):
         "twilio_account_sid",
         "twilio_auth_token",
         "twilio_from_number",
+        "twilio_api_base_url",
+        "simulator_delivery_url",
         "openai_api_key",
         "openai_base_url",
         "redis_url",

@@ -7,7 +7,18 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from reachimpact.api import auth, contacts, do_not_contact, health, jobs, me, members
+from reachimpact.api import (
+    auth,
+    calls,
+    campaigns,
+    contacts,
+    do_not_contact,
+    health,
+    jobs,
+    me,
+    members,
+    webhooks,
+)
 from reachimpact.api.request_context import RequestContextMiddleware
 from reachimpact.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, RateLimited, Unauthorized
 from reachimpact.logging_setup import configure_logging
@@ -50,6 +61,7 @@ def create_api() -> FastAPI:
     handler = _domain_error_handler()
     for kind in _STATUS:
         api.add_exception_handler(kind, handler)
-    for module in (health, auth, me, members, contacts, do_not_contact, jobs):
+    # Webhooks first: Twilio's callbacks are the most frequent requests, and routes match in order.
+    for module in (webhooks, health, auth, me, members, contacts, do_not_contact, jobs, campaigns, calls):
         api.include_router(module.router)
     return api

@@ -77,6 +77,8 @@ class Call(SQLModel, table=True):
     sentiment_score: float | None = None
     # What the callee chose in the Gather: talk, callback, opt_out ...
     outcome: str | None = Field(default=None, max_length=32)
+    # Twilio's error code when the call failed (e.g. 21211: not a valid number).
+    error_code: str | None = Field(default=None, max_length=16)
     firebase_id: str | None = firebase_id_field()
     created_at: datetime = created_at_field()
     updated_at: datetime = updated_at_field()

@@ -87,6 +87,9 @@ class Campaign(SQLModel, table=True):
     firebase_id: str | None = firebase_id_field()
     started_at: datetime | None = timestamp_field()
     completed_at: datetime | None = timestamp_field()
+    # The dialer's pace (GCRA): the moment the next dial is due if the campaign kept exactly its
+    # calls_per_minute; a tick may run ahead of it by a small burst allowance, never more.
+    next_dial_at: datetime | None = timestamp_field()
     created_at: datetime = created_at_field()
     updated_at: datetime = updated_at_field()
 

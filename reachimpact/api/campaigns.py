@@ -1,0 +1,88 @@
+"""Campaigns: CRUD, progress, and the start / pause / resume / stop transitions."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Query, Response, status
+
+from reachimpact.api.deps import CurrentPrincipal, SessionDep
+from reachimpact.models import CampaignStatus, CampaignType
+from reachimpact.services import campaigns
+from reachimpact.services.campaigns import (
+    CampaignDetail,
+    CampaignIn,
+    CampaignPage,
+    CampaignProgress,
+    CampaignPublic,
+)
+
+router = APIRouter(prefix="/api/campaigns", tags=["campaigns"])
+
+
+@router.get("")
+def list_campaigns(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    status: CampaignStatus | None = None,
+    type: CampaignType | None = None,
+    limit: int = Query(default=50, ge=1, le=200),
+    offset: int = Query(default=0, ge=0),
+) -> CampaignPage:
+    return campaigns.list_campaigns(session, principal, status=status, type=type, limit=limit, offset=offset)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_campaign(body: CampaignIn, session: SessionDep, principal: CurrentPrincipal) -> CampaignPublic:
+    return campaigns.create_campaign(session, principal, body)
+
+
+@router.get("/{campaign_id}")
+def get_campaign(campaign_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal) -> CampaignDetail:
+    return campaigns.get_campaign(session, principal, campaign_id)
+
+
+@router.get("/{campaign_id}/progress")
+def campaign_progress(
+    campaign_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal
+) -> CampaignProgress:
+    return campaigns.campaign_progress(session, principal, campaign_id)
+
+
+@router.patch("/{campaign_id}")
+def update_campaign(
+    campaign_id: uuid.UUID, body: CampaignIn, session: SessionDep, principal: CurrentPrincipal
+) -> CampaignPublic:
+    return campaigns.update_campaign(session, principal, campaign_id, body)
+
+
+@router.delete("/{campaign_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_campaign(campaign_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal) -> Response:
+    campaigns.delete_campaign(session, principal, campaign_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/{campaign_id}/start")
+def start_campaign(
+    campaign_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal
+) -> CampaignPublic:
+    return campaigns.start_campaign(session, principal, campaign_id)
+
+
+@router.post("/{campaign_id}/pause")
+def pause_campaign(
+    campaign_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal
+) -> CampaignPublic:
+    return campaigns.pause_campaign(session, principal, campaign_id)
+
+
+@router.post("/{campaign_id}/resume")
+def resume_campaign(
+    campaign_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal
+) -> CampaignPublic:
+    return campaigns.resume_campaign(session, principal, campaign_id)
+
+
+@router.post("/{campaign_id}/stop")
+def stop_campaign(campaign_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal) -> CampaignPublic:
+    return campaigns.stop_campaign(session, principal, campaign_id)
