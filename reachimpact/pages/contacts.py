@@ -8,6 +8,7 @@ import reflex as rx
 from reachimpact import routes
 from reachimpact.components.badges import tag_badges
 from reachimpact.components.confirm import confirm
+from reachimpact.components.csv_upload import csv_drop_zone
 from reachimpact.components.data_table import or_dash
 from reachimpact.components.empty_state import empty_state, when_loaded
 from reachimpact.components.forms import form_error, labeled_input
@@ -157,27 +158,7 @@ def _import_progress() -> rx.Component:
 
 def _import_form() -> rx.Component:
     return rx.vstack(
-        rx.upload.root(
-            rx.vstack(
-                rx.icon("file-spreadsheet", size=28, color=rx.color("gray", 9)),
-                rx.text("Drop a CSV file here, or click to choose one", size="2"),
-                rx.foreach(
-                    rx.selected_files(UPLOAD_ID),
-                    lambda name: rx.text(name, size="2", weight="medium", class_name="selected-file"),
-                ),
-                align="center",
-                spacing="1",
-            ),
-            id=UPLOAD_ID,
-            accept={"text/csv": [".csv"], "text/plain": [".txt", ".tsv"]},
-            multiple=False,
-            max_files=1,
-            border=f"1px dashed {rx.color('gray', 8)}",
-            border_radius="var(--radius-3)",
-            padding="1.5em",
-            width="100%",
-            cursor="pointer",
-        ),
+        csv_drop_zone(UPLOAD_ID, "Drop a CSV file here, or click to choose one", icon="file-spreadsheet"),
         rx.text(
             "A header row and a phone column are needed; columns such as first name, last name, email and "
             "tags are recognised, and any other column is kept as a custom field.",

@@ -6,6 +6,7 @@ import reflex as rx
 
 from reachimpact import routes
 from reachimpact.components.confirm import confirm
+from reachimpact.components.csv_upload import csv_drop_zone
 from reachimpact.components.data_table import data_table, or_dash
 from reachimpact.components.empty_state import empty_state, when_loaded
 from reachimpact.components.forms import form_error, labeled_input
@@ -69,26 +70,7 @@ def _rejected(line: rx.Var[RejectedLine]) -> rx.Component:
 
 def _import() -> rx.Component:
     return rx.vstack(
-        rx.upload.root(
-            rx.vstack(
-                rx.text("Drop a CSV file with a phone column here, or click to choose one", size="2"),
-                rx.foreach(
-                    rx.selected_files(UPLOAD_ID),
-                    lambda name: rx.text(name, size="2", weight="medium", class_name="selected-file"),
-                ),
-                align="center",
-                spacing="1",
-            ),
-            id=UPLOAD_ID,
-            accept={"text/csv": [".csv"], "text/plain": [".txt", ".tsv"]},
-            multiple=False,
-            max_files=1,
-            border=f"1px dashed {rx.color('gray', 8)}",
-            border_radius="var(--radius-3)",
-            padding="1.25em",
-            width="100%",
-            cursor="pointer",
-        ),
+        csv_drop_zone(UPLOAD_ID, "Drop a CSV file with a phone column here, or click to choose one"),
         rx.button(
             "Import numbers",
             on_click=DoNotContactState.import_numbers(rx.upload_files(upload_id=UPLOAD_ID)),

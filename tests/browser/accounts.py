@@ -7,7 +7,7 @@ import re
 import uuid
 from dataclasses import dataclass
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, WebSocketRoute, expect
 from sqlmodel import Session
 
 from reachimpact import routes
@@ -60,3 +60,24 @@ def sign_in(page: Page, email: str, password: str = PASSWORD, *, at: str = route
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
     expect(page).not_to_have_url(re.compile(r"/login"))
+
+
+def swap_ids_sent_to_the_app(page: Page, swaps: dict[uuid.UUID, uuid.UUID]) -> None:
+    """Rewrite ids in every websocket message this page sends to the app, as a tampering user could.
+
+    Registered before the page opens its socket. The page's own controls then ask for another
+    organization's rows: exactly what a hand-crafted event would do.
+    """
+
+    def route(ws: WebSocketRoute) -> None:
+        server = ws.connect_to_server()
+
+        def to_server(message: str | bytes) -> None:
+            if isinstance(message, str):
+                for own, foreign in swaps.items():
+                    message = message.replace(str(own), str(foreign))
+            server.send(message)
+
+        ws.on_message(to_server)
+
+    page.route_web_socket(re.compile(r"/_event"), route)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from playwright.sync_api import Browser, Page, WebSocketRoute, expect
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import update
 from sqlmodel import Session, select
 
@@ -19,7 +19,7 @@ from reachimpact.services import auth, members
 from reachimpact.services.auth import Client, Principal
 from reachimpact.state import app as app_state
 from reachimpact.state.app import REFRESH_TOKEN_STORAGE_KEY
-from tests.browser.accounts import PASSWORD, Account, create_account, sign_in
+from tests.browser.accounts import PASSWORD, Account, create_account, sign_in, swap_ids_sent_to_the_app
 
 # The header of every access token we issue (HS256 JWT): it must never reach the browser.
 JWT_HEADER = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"
@@ -248,27 +248,6 @@ def test_settings_change_profile_revoke_a_device_manage_members_and_invite(
         context.close()
 
 
-def _swap_ids_sent_to_the_app(page: Page, swaps: dict[uuid.UUID, uuid.UUID]) -> None:
-    """Rewrite ids in every websocket message this page sends to the app, as a tampering user could.
-
-    Registered before the page opens its socket. The page's own controls then ask for another
-    organization's rows: exactly what a hand-crafted event would do.
-    """
-
-    def route(ws: WebSocketRoute) -> None:
-        server = ws.connect_to_server()
-
-        def to_server(message: str | bytes) -> None:
-            if isinstance(message, str):
-                for own, foreign in swaps.items():
-                    message = message.replace(str(own), str(foreign))
-            server.send(message)
-
-        ws.on_message(to_server)
-
-    page.route_web_socket(re.compile(r"/_event"), route)
-
-
 def test_state_handlers_answer_not_found_for_another_organizations_ids(page: Page, session: Session) -> None:
     ours = create_account(session, "Una Ours")
     our_agent = create_account(session, "Al Ours", organization_id=ours.organization_id, role=Role.AGENT)
@@ -285,7 +264,7 @@ def test_state_handlers_answer_not_found_for_another_organizations_ids(page: Pag
     their_invite = members.invite(session, their_principal, email="x@example.org", role=Role.AGENT).invite.id
     session.commit()
 
-    _swap_ids_sent_to_the_app(
+    swap_ids_sent_to_the_app(
         page,
         {
             our_laptop: their_laptop,

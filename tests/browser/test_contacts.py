@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from playwright.sync_api import Browser, Locator, Page, WebSocketRoute, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 from sqlmodel import Session, select
 
 from reachimpact import routes
@@ -32,7 +32,7 @@ from reachimpact.models import (
     OptOut,
     Role,
 )
-from tests.browser.accounts import Account, create_account, sign_in
+from tests.browser.accounts import Account, create_account, sign_in, swap_ids_sent_to_the_app
 
 # Two good rows, a bad number, a repeat of the first row, and one more good row (with a BOM and CRLF,
 # as spreadsheets write them).
@@ -369,24 +369,6 @@ def test_create_edit_delete_do_not_contact_and_the_detail_page(page: Page, sessi
     expect(page.locator(".timeline")).to_have_count(0)
 
 
-def _swap_ids_sent_to_the_app(page: Page, swaps: dict[uuid.UUID, uuid.UUID]) -> None:
-    """Rewrite ids in every websocket message this page sends, as a tampering user could (see
-    test_accounts.py): the page's own controls then ask for another organization's rows."""
-
-    def route(ws: WebSocketRoute) -> None:
-        server = ws.connect_to_server()
-
-        def to_server(message: str | bytes) -> None:
-            if isinstance(message, str):
-                for own, foreign in swaps.items():
-                    message = message.replace(str(own), str(foreign))
-            server.send(message)
-
-        ws.on_message(to_server)
-
-    page.route_web_socket(re.compile(r"/_event"), route)
-
-
 def test_contact_handlers_answer_not_found_for_another_organizations_ids(
     page: Page, session: Session, browser: Browser, base_url: str
 ) -> None:
@@ -404,7 +386,7 @@ def test_contact_handlers_answer_not_found_for_another_organizations_ids(
     session.add_all([our_contact, their_contact, our_entry, their_entry])
     session.commit()
 
-    _swap_ids_sent_to_the_app(page, {our_contact.id: their_contact.id, our_entry.id: their_entry.id})
+    swap_ids_sent_to_the_app(page, {our_contact.id: their_contact.id, our_entry.id: their_entry.id})
     sign_in(page, ours.email, at=routes.login_url(routes.CONTACTS))
     olga = page.get_by_role("row").filter(has_text="Olga Ours")
 
