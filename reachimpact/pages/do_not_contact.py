@@ -11,21 +11,9 @@ from reachimpact.components.data_table import data_table, or_dash
 from reachimpact.components.empty_state import empty_state, when_loaded
 from reachimpact.components.forms import form_error, labeled_input
 from reachimpact.components.layout import template
+from reachimpact.components.section import section
 from reachimpact.state.do_not_contact import CHANNELS, LIST_LIMIT, UPLOAD_ID, DoNotContactState
 from reachimpact.state.rows import DoNotContactRow, RejectedLine
-
-
-def _section(title: str, *children: rx.Component, description: str = "") -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.heading(title, as_="h2", size="4"),
-            *([rx.text(description, size="2", color_scheme="gray")] if description else []),
-            *children,
-            spacing="3",
-            width="100%",
-        ),
-        width="100%",
-    )
 
 
 def _add_form() -> rx.Component:
@@ -196,13 +184,13 @@ def do_not_contact() -> rx.Component:
         when_loaded(
             DoNotContactState.loading,
             rx.vstack(
-                _section("Add a number", _add_form()),
-                _section(
+                section("Add a number", _add_form()),
+                section(
                     "Import numbers",
                     _import(),
                     description="Every number in the file's phone column is added; bad lines are listed.",
                 ),
-                _section("The list", _list()),
+                section("The list", _list()),
                 spacing="4",
                 width="100%",
             ),

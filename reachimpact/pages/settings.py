@@ -13,6 +13,7 @@ from reachimpact.components.data_table import data_table, or_dash
 from reachimpact.components.empty_state import empty_state, when_loaded
 from reachimpact.components.forms import form_error, form_notice, labeled_input
 from reachimpact.components.layout import template
+from reachimpact.components.section import section
 from reachimpact.models import Role
 from reachimpact.services.members import INVITE_TTL
 from reachimpact.services.passwords import MIN_LENGTH
@@ -20,19 +21,6 @@ from reachimpact.state.rows import InviteRow, MemberRow, SessionRow
 from reachimpact.state.settings import SettingsState
 
 TIME_ZONE_CHOICES = "time-zone-choices"
-
-
-def _section(title: str, *children: rx.Component, description: str = "") -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.heading(title, as_="h2", size="4"),
-            *([rx.text(description, size="2", color_scheme="gray")] if description else []),
-            *children,
-            spacing="3",
-            width="100%",
-        ),
-        width="100%",
-    )
 
 
 def _confirm_button(
@@ -44,7 +32,7 @@ def _confirm_button(
 
 
 def _organization() -> rx.Component:
-    return _section(
+    return section(
         "Organization",
         rx.data_list.root(
             rx.data_list.item(
@@ -73,7 +61,7 @@ def _organization() -> rx.Component:
 
 
 def _profile() -> rx.Component:
-    return _section(
+    return section(
         "Your profile",
         rx.form(
             rx.vstack(
@@ -117,7 +105,7 @@ def _profile() -> rx.Component:
 
 
 def _password() -> rx.Component:
-    return _section(
+    return section(
         "Password",
         rx.form(
             rx.vstack(
@@ -183,7 +171,7 @@ def _session(row: rx.Var[SessionRow]) -> rx.Component:
 
 
 def _sessions() -> rx.Component:
-    return _section(
+    return section(
         "Signed-in devices",
         data_table(["Device", "IP address", "Last used", ""], SettingsState.sessions, _session),
         description="Every browser where you are signed in. Revoke the ones you do not recognise.",
@@ -325,7 +313,7 @@ def _invite_form() -> rx.Component:
 
 
 def _members() -> rx.Component:
-    return _section(
+    return section(
         "Members",
         data_table(["Name", "Email", "Role", "Joined", ""], SettingsState.members, _member),
         rx.cond(
