@@ -1,4 +1,5 @@
-"""The Reflex app: every page, the JSON API and webhooks, and the job queue's connection pool."""
+"""The Reflex app: every page, the JSON API and webhooks, the job queue's connection pool, and the
+listener that pushes call changes into live pages."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from reachimpact import pages  # noqa: F401 - importing registers every page
 from reachimpact.api.app import create_api
 from reachimpact.jobs import app as job_queue
 from reachimpact.settings import require_startable_settings
+from reachimpact.state.live import listen_for_changes
 
 require_startable_settings()
 
@@ -25,3 +27,4 @@ async def _job_queue_open() -> AsyncIterator[None]:
 
 
 app.register_lifespan_task(_job_queue_open)
+app.register_lifespan_task(listen_for_changes)

@@ -11,7 +11,9 @@ CONTACTS = "/contacts"
 DO_NOT_CONTACT = "/contacts/do-not-contact"
 CONTACT_DETAIL = "/contacts/[contact_id]"
 CAMPAIGNS = "/campaigns"
+CAMPAIGN_DETAIL = "/campaigns/[campaign_id]"
 CALLS = "/calls"
+CALL_DETAIL = "/calls/[call_id]"
 CHAT = "/chat"
 ANALYTICS = "/analytics"
 SETTINGS = "/settings"
@@ -58,6 +60,14 @@ def safe_next(target: str | None) -> str:
 def contact_url(contact_id: str) -> str:
     """The detail page of one contact."""
     return f"{CONTACTS}/{contact_id}"
+
+
+def campaign_url(campaign_id: str) -> str:
+    return f"{CAMPAIGNS}/{campaign_id}"
+
+
+def call_url(call_id: str) -> str:
+    return f"{CALLS}/{call_id}"
 
 
 def login_url(next_path: str | None = None) -> str:

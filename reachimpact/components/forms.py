@@ -32,3 +32,22 @@ def form_notice(message: rx.Var[str]) -> rx.Component:
         message != "",
         rx.callout(message, icon="circle-check", color_scheme="green", role="status", width="100%"),
     )
+
+
+def labeled_text_area(label: str, name: str, *, hint: str = "", **props: Any) -> rx.Component:
+    field_id = f"field-{name.replace('_', '-')}"
+    return rx.vstack(
+        rx.el.label(rx.text(label, size="2", weight="medium"), html_for=field_id),
+        rx.text_area(id=field_id, name=name, width="100%", **props),
+        *([rx.text(hint, size="1", color_scheme="gray")] if hint else []),
+        spacing="1",
+        width="100%",
+    )
+
+
+def labeled_checkbox(label: str, name: str, *, default_checked: bool | rx.Var[bool] = False) -> rx.Component:
+    return rx.el.label(
+        rx.hstack(
+            rx.checkbox(name=name, default_checked=default_checked), rx.text(label, size="2"), align="center"
+        ),
+    )

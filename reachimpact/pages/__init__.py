@@ -2,7 +2,9 @@
 
 from reachimpact.pages import (
     analytics,
+    call_detail,
     calls,
+    campaign_detail,
     campaigns,
     chat,
     contact_detail,
@@ -16,7 +18,9 @@ from reachimpact.pages import (
 
 __all__ = [
     "analytics",
+    "call_detail",
     "calls",
+    "campaign_detail",
     "campaigns",
     "chat",
     "contact_detail",

@@ -1,46 +1,48 @@
-"""Calls: the latest calls, inbound and outbound."""
+"""Calls: those under way and the latest finished ones, changing live as the calls unfold."""
 
 from __future__ import annotations
 
 import reflex as rx
 
 from reachimpact import routes
-from reachimpact.components.badges import sentiment_badge, status_badge
-from reachimpact.components.data_table import data_table, or_dash
+from reachimpact.components.call_table import call_table, live_heading
 from reachimpact.components.empty_state import empty_state, when_loaded
 from reachimpact.components.layout import template
 from reachimpact.state.calls import CallsState
-from reachimpact.state.rows import CallRow
 
 
-def _call(call: rx.Var[CallRow]) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(call.when, white_space="nowrap"),
-        rx.table.cell(rx.cond(call.contact != "", call.contact, rx.text("Unknown", color_scheme="gray"))),
-        rx.table.cell(
-            rx.hstack(
-                rx.icon(rx.cond(call.direction == "inbound", "phone-incoming", "phone-outgoing"), size=14),
-                rx.text(call.number),
-                align="center",
-                spacing="2",
-                white_space="nowrap",
-            )
+def _live() -> rx.Component:
+    return rx.vstack(
+        live_heading("Live now", CallsState.live_calls.length()),
+        rx.cond(
+            CallsState.live_calls.length() > 0,
+            call_table(CallsState.live_calls),
+            rx.text(
+                "No calls under way. Start a campaign and its calls show here as they happen.",
+                size="2",
+                color_scheme="gray",
+            ),
         ),
-        rx.table.cell(status_badge(call.status)),
-        rx.table.cell(or_dash(call.duration)),
-        rx.table.cell(sentiment_badge(call.sentiment)),
+        spacing="3",
+        width="100%",
+        class_name="live-calls",
+    )
+
+
+def _recent() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Recent calls", as_="h2", size="4"),
+        rx.cond(
+            CallsState.recent_calls.length() > 0,
+            call_table(CallsState.recent_calls),
+            empty_state("phone", "No calls yet", "Calls made or received will appear here."),
+        ),
+        spacing="3",
+        width="100%",
+        class_name="recent-calls",
     )
 
 
 @template(route=routes.CALLS, title="Calls", on_load=CallsState.load)
 def calls() -> rx.Component:
-    return when_loaded(
-        CallsState.loading,
-        rx.cond(
-            CallsState.calls.length() > 0,
-            data_table(
-                ["When", "Contact", "Number", "Status", "Duration", "Sentiment"], CallsState.calls, _call
-            ),
-            empty_state("phone", "No calls yet", "Calls made or received will appear here."),
-        ),
-    )
+    return when_loaded(CallsState.loading, rx.vstack(_live(), _recent(), spacing="6", width="100%"))

@@ -16,7 +16,7 @@ from reachimpact.state.rows import CallRow
 
 def _recent_call(call: rx.Var[CallRow]) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(call.when, white_space="nowrap"),
+        rx.table.cell(rx.link(call.when, href=f"{routes.CALLS}/" + call.id), white_space="nowrap"),
         rx.table.cell(rx.cond(call.contact != "", call.contact, call.number)),
         rx.table.cell(status_badge(call.status)),
         rx.table.cell(or_dash(call.duration)),

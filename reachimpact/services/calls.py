@@ -21,6 +21,10 @@ from reachimpact.models import FINAL_CALL_STATUSES, Call, CallStatus, Campaign, 
 from reachimpact.services.auth import Principal
 
 MAX_PAGE_SIZE = 200
+# The NOTIFY channel live pages listen on. Migration 0007's trigger announces each call that changes
+# ({id, organization_id, campaign_id, status}); campaigns.change_status announces a campaign's new
+# status ({organization_id, campaign_id, campaign_status}) on the same channel.
+CALLS_CHANGED_CHANNEL = "calls_changed"
 
 
 class CallPublic(BaseModel):
@@ -39,6 +43,7 @@ class CallPublic(BaseModel):
     error_code: str | None
     duration_seconds: int | None
     recording_url: str | None
+    sentiment: str | None  # positive | neutral | negative, once the call was analysed
     created_at: datetime
     started_at: datetime | None
     answered_at: datetime | None
@@ -55,7 +60,6 @@ class CallEventPublic(BaseModel):
 class CallDetail(CallPublic):
     transcript: str | None
     summary: str | None
-    sentiment: str | None
     sentiment_score: float | None
     events: list[CallEventPublic]
 

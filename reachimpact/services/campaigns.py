@@ -8,6 +8,7 @@ when the dialer completes a campaign. Owners and admins change campaigns; every 
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, time
 from typing import Any, Literal
@@ -36,6 +37,7 @@ from reachimpact.models import (
 )
 from reachimpact.models.campaign import default_retry_policy
 from reachimpact.services.auth import Principal
+from reachimpact.services.calls import CALLS_CHANGED_CHANNEL
 from reachimpact.services.contacts import clean_tags, search_condition
 from reachimpact.services.dial_ticks import schedule_tick
 from reachimpact.services.members import MANAGERS, require_role
@@ -381,6 +383,13 @@ def change_status(
         campaign.started_at = now
     if to in (CampaignStatus.COMPLETED, CampaignStatus.STOPPED):
         campaign.completed_at = now
+    # Delivered at COMMIT, so a page never shows a move that was rolled back.
+    announcement = {
+        "organization_id": str(campaign.organization_id),
+        "campaign_id": str(campaign.id),
+        "campaign_status": to.value,
+    }
+    session.execute(sa.select(sa.func.pg_notify(CALLS_CHANGED_CHANNEL, json.dumps(announcement))))
     session.add(
         CampaignStatusChange(
             organization_id=campaign.organization_id,

@@ -20,7 +20,6 @@ from reachimpact.models import (
     CampaignStatus,
     Contact,
     Conversation,
-    Direction,
     Message,
     Organization,
 )
@@ -44,26 +43,6 @@ class DashboardCounts:
     running_campaigns: int
     calls_recent: int
     messages_recent: int
-
-
-@dataclass(frozen=True)
-class CampaignSummary:
-    name: str
-    type: str
-    status: str
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class CallSummary:
-    occurred_at: datetime
-    # Empty when the call matches no contact (e.g. an inbound call from an unknown number).
-    contact_name: str
-    number: str
-    direction: str
-    status: str
-    duration_seconds: int | None
-    sentiment: str | None
 
 
 @dataclass(frozen=True)
@@ -111,48 +90,6 @@ def dashboard_counts(
         calls_recent=count(Call, col(Call.created_at) >= since),
         messages_recent=count(Message, col(Message.created_at) >= since),
     )
-
-
-def recent_campaigns(
-    session: Session, *, organization_id: uuid.UUID, limit: int = LIST_LIMIT
-) -> list[CampaignSummary]:
-    """The most recently created campaigns, newest first."""
-    rows = session.exec(
-        select(Campaign)
-        .where(Campaign.organization_id == organization_id)
-        .order_by(col(Campaign.created_at).desc(), col(Campaign.id))
-        .limit(min(limit, LIST_LIMIT))
-    ).all()
-    return [CampaignSummary(name=c.name, type=c.type, status=c.status, created_at=c.created_at) for c in rows]
-
-
-def recent_calls(
-    session: Session, *, organization_id: uuid.UUID, limit: int = LIST_LIMIT
-) -> list[CallSummary]:
-    """The latest calls, newest first, with the contact's name where the call has a contact."""
-    statement = (
-        select(Call, Contact.first_name, Contact.last_name)
-        .join(Contact, col(Call.contact_id) == col(Contact.id), isouter=True)
-        .where(Call.organization_id == organization_id)
-        .order_by(col(Call.created_at).desc(), col(Call.id))
-        .limit(min(limit, LIST_LIMIT))
-    )
-    summaries = []
-    for call, first_name, last_name in session.exec(statement).all():
-        # The other party: whom we called, or who called us.
-        number = call.from_number if call.direction == Direction.INBOUND else call.to_number
-        summaries.append(
-            CallSummary(
-                occurred_at=call.started_at or call.created_at,
-                contact_name=f"{first_name or ''} {last_name or ''}".strip(),
-                number=number,
-                direction=call.direction,
-                status=call.status,
-                duration_seconds=call.duration_seconds,
-                sentiment=call.sentiment,
-            )
-        )
-    return summaries
 
 
 def recent_conversations(

@@ -14,19 +14,18 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import pydantic
 import reflex as rx
 from reflex.event import EventSpec
 from sqlmodel import Session
 
 from reachimpact.db import session_scope
-from reachimpact.errors import DomainError, Invalid
+from reachimpact.errors import DomainError
 from reachimpact.services import contacts
 from reachimpact.services.auth import Principal
 from reachimpact.services.contacts import ContactIn, ContactPublic
 from reachimpact.services.members import MANAGERS
 from reachimpact.state.app import AppState
-from reachimpact.state.messages import browser_id, form_text, user_message
+from reachimpact.state.messages import browser_id, form_text, user_message, validated
 from reachimpact.state.rows import ContactRow, contact_row
 
 PAGE_SIZE = 50
@@ -94,12 +93,7 @@ def contact_input(form: dict[str, Any]) -> ContactIn:
     }
     if time_zone := form_text(form, "time_zone").strip():
         fields["time_zone"] = time_zone
-    try:
-        return ContactIn(**fields)
-    except pydantic.ValidationError as exc:
-        first = exc.errors()[0]
-        field = str(first["loc"][0]).replace("_", " ").capitalize() if first["loc"] else "A field"
-        raise Invalid(f"{field}: {first['msg']}.") from None
+    return validated(ContactIn, fields)
 
 
 class ContactsState(AppState):

@@ -6,7 +6,7 @@ import reflex as rx
 from reflex.event import EventSpec
 
 from reachimpact.db import session_scope
-from reachimpact.services import overview
+from reachimpact.services import calls, overview
 from reachimpact.state.app import AppState
 from reachimpact.state.rows import CallRow, call_row
 
@@ -32,12 +32,8 @@ class DashboardState(AppState):
         with session_scope() as session:
             counts = overview.dashboard_counts(session, organization_id=principal.organization_id)
             tz = self._organization_zone(session, principal)
-            self.recent_calls = [
-                call_row(call, tz)
-                for call in overview.recent_calls(
-                    session, organization_id=principal.organization_id, limit=RECENT_CALLS_SHOWN
-                )
-            ]
+            latest = calls.list_calls(session, principal, limit=RECENT_CALLS_SHOWN).items
+            self.recent_calls = [call_row(call, tz) for call in latest]
         self.contacts = counts.contacts
         self.campaigns = counts.campaigns
         self.running_campaigns = counts.running_campaigns

@@ -6,9 +6,13 @@ The one place the UI turns a DomainError into words (the API's counterpart is re
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, TypeVar
 
-from reachimpact.errors import DomainError, NotFound
+import pydantic
+
+from reachimpact.errors import DomainError, Invalid, NotFound
+
+Model = TypeVar("Model", bound=pydantic.BaseModel)
 
 
 def user_message(error: DomainError) -> str:
@@ -35,3 +39,13 @@ def form_text(form: dict[str, Any], name: str) -> str:
     """A text field of a submitted form; empty when missing or not text (the browser sends what it likes)."""
     value = form.get(name)
     return value if isinstance(value, str) else ""
+
+
+def validated(model: type[Model], fields: dict[str, Any]) -> Model:
+    """`fields` as the service's input model, or Invalid naming the first field that is wrong."""
+    try:
+        return model.model_validate(fields)
+    except pydantic.ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]).replace("_", " ").capitalize() if first["loc"] else "A field"
+        raise Invalid(f"{field}: {first['msg']}.") from None

@@ -11,16 +11,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from reachimpact.models import Direction
 from reachimpact.services.auth import SessionPublic
+from reachimpact.services.calls import CallPublic
+from reachimpact.services.campaigns import CampaignPublic
 from reachimpact.services.contacts import ContactPublic, TimelineEvent
 from reachimpact.services.do_not_contact import DoNotContactEntry
 from reachimpact.services.members import InvitePublic, MemberPublic
-from reachimpact.services.overview import (
-    CallSummary,
-    CampaignSummary,
-    ConversationSummary,
-    StatusCount,
-)
+from reachimpact.services.overview import ConversationSummary, StatusCount
 
 
 @dataclass
@@ -68,6 +66,7 @@ class RejectedLine:
 
 @dataclass
 class CampaignRow:
+    id: str = ""
     name: str = ""
     type: str = ""
     status: str = ""
@@ -76,13 +75,19 @@ class CampaignRow:
 
 @dataclass
 class CallRow:
+    """One call in a list: the Calls page, a campaign's page, the dashboard."""
+
+    id: str = ""
     when: str = ""
     contact: str = ""
+    # The other party: whom we called, or who called us.
     number: str = ""
     direction: str = ""
     status: str = ""
     duration: str = ""
     sentiment: str = ""
+    campaign: str = ""
+    live: bool = False
 
 
 @dataclass
@@ -201,24 +206,28 @@ def do_not_contact_row(entry: DoNotContactEntry, tz: ZoneInfo) -> DoNotContactRo
     )
 
 
-def campaign_row(summary: CampaignSummary, tz: ZoneInfo) -> CampaignRow:
+def campaign_row(campaign: CampaignPublic, tz: ZoneInfo) -> CampaignRow:
     return CampaignRow(
-        name=summary.name,
-        type=summary.type,
-        status=summary.status,
-        created=format_date(summary.created_at, tz),
+        id=str(campaign.id),
+        name=campaign.name,
+        type=campaign.type,
+        status=campaign.status,
+        created=format_date(campaign.created_at, tz),
     )
 
 
-def call_row(summary: CallSummary, tz: ZoneInfo) -> CallRow:
+def call_row(call: CallPublic, tz: ZoneInfo) -> CallRow:
     return CallRow(
-        when=format_moment(summary.occurred_at, tz),
-        contact=summary.contact_name,
-        number=summary.number,
-        direction=summary.direction,
-        status=summary.status,
-        duration=format_duration(summary.duration_seconds),
-        sentiment=summary.sentiment or "",
+        id=str(call.id),
+        when=format_moment(call.started_at or call.created_at, tz),
+        contact=call.contact_name or "",
+        number=call.from_number if call.direction == Direction.INBOUND else call.to_number,
+        direction=call.direction,
+        status=call.status,
+        duration=format_duration(call.duration_seconds),
+        sentiment=call.sentiment or "",
+        campaign=call.campaign_name or "",
+        live=call.live,
     )
 
 

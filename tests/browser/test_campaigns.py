@@ -1,0 +1,152 @@
+"""Call campaigns in a real browser: a campaign made with the form and started from its page runs on the
+simulator (through the job worker and our signed webhooks), and its page and the Calls page show each
+call's status change live, pushed from PostgreSQL NOTIFY, without a reload; then the call's own page."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+from reflex.config import get_config
+from sqlmodel import Session, select
+
+from reachimpact import routes
+from reachimpact.models import Call, Campaign, CampaignStatus, Contact
+from tests.browser.accounts import create_account, sign_in
+from tests.browser.job_worker import job_worker
+
+AUDIENCE = 4
+FINAL = {"completed", "busy", "no-answer", "failed", "canceled"}
+UNDER_WAY = {"queued", "initiated", "ringing", "in-progress"}
+NO_RELOAD_MARK = "window.__stillTheSameDocument"
+
+
+def _statuses(page: Page, table: str) -> dict[str, str]:
+    """Call id → the status shown, for each row of one of the page's call tables."""
+    rows = page.eval_on_selector_all(
+        f"{table} tr.call-row",
+        "rows => rows.map(r => [r.dataset.callId, r.querySelector('.call-status').innerText.trim()])",
+    )
+    return dict(rows)
+
+
+def _clock_window() -> tuple[str, str]:
+    """A calling window open now for contacts in UTC (from an hour ago to three hours ahead)."""
+    now = datetime.now(UTC)
+    return f"{now - timedelta(hours=1):%H:%M}", f"{now + timedelta(hours=3):%H:%M}"
+
+
+def test_a_simulated_campaign_runs_live_on_its_page_and_the_calls_page(
+    page: Page, session: Session, tmp_path: Path
+) -> None:
+    owner = create_account(session, "Cleo Caller")
+    session.add_all(
+        Contact(
+            organization_id=owner.organization_id,
+            first_name=f"Voter{i}",
+            last_name="Live",
+            phone=f"+1202555{i:04d}",
+            time_zone="UTC",
+            tags=["live-test"],
+        )
+        for i in range(AUDIENCE)
+    )
+    session.add(
+        Contact(
+            organization_id=owner.organization_id, first_name="Not", last_name="Tagged", phone="+12025559999"
+        )
+    )
+    session.commit()
+
+    sign_in(page, owner.email)
+    page.goto(routes.CAMPAIGNS)
+    expect(page.get_by_text("No campaigns yet")).to_be_visible()
+
+    # The form refuses what the service refuses, and keeps the dialog open to fix it.
+    page.get_by_role("button", name="New campaign").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Name").fill("Turnout calls")
+    window_from, window_until = _clock_window()
+    dialog.get_by_label("Call from").fill(window_from)
+    dialog.get_by_label("Call until").fill(window_from)
+    dialog.get_by_role("button", name="Create campaign").click()
+    expect(dialog.get_by_role("alert")).to_contain_text("must not start and end at the same time")
+
+    dialog.get_by_label("Call until").fill(window_until)
+    dialog.get_by_label("Script").fill("Hello from **Turnout**. Polls open at 7.")
+    dialog.get_by_label("Call contacts tagged").fill("live-test")
+    dialog.get_by_label("Calls per minute").fill("120")
+    dialog.get_by_label("At most at once").fill("2")
+    # One attempt each, so every contact is done within the test whatever the simulator's outcome.
+    for attempts in dialog.get_by_label("Attempts").all():
+        attempts.fill("1")
+    dialog.get_by_role("button", name="Create campaign").click()
+
+    expect(page).to_have_url(re.compile(r"/campaigns/[0-9a-f-]{36}$"))
+    expect(page.get_by_role("heading", level=2, name="Turnout calls")).to_be_visible()
+    expect(page.locator(".campaign-status")).to_have_text("draft")
+    campaign = session.exec(select(Campaign).where(Campaign.organization_id == owner.organization_id)).one()
+    assert campaign.calls_per_minute == 120 and campaign.max_concurrent == 2
+    assert campaign.audience == {"tags": ["live-test"]}
+
+    # A second tab on the Calls page follows every call of the organization.
+    calls_page = page.context.new_page()
+    calls_page.goto(routes.CALLS)
+    expect(calls_page.get_by_role("heading", level=1)).to_have_text("Calls")
+    expect(calls_page.get_by_text("No calls yet")).to_be_visible()
+    for tab in (page, calls_page):
+        tab.evaluate(f"{NO_RELOAD_MARK} = true")
+
+    seen: dict[str, list[str]] = {}
+    backend = get_config().api_url
+    # The simulator plays Twilio at 0.15× real time and posts its signed callbacks to this app.
+    with job_worker(tmp_path / "worker.log", SIMULATOR_DELIVERY_URL=backend, SIMULATOR_TIME_SCALE="0.15"):
+        page.get_by_role("button", name="Start").click()
+        page.get_by_role("alertdialog").get_by_role("button", name="Start calling").click()
+        expect(page.locator(".campaign-status")).to_have_text("running")
+
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            for call_id, status in _statuses(page, ".campaign-calls").items():
+                history = seen.setdefault(call_id, [])
+                if not history or history[-1] != status:
+                    history.append(status)
+            finished = [h for h in seen.values() if h[-1] in FINAL]
+            if len(finished) == AUDIENCE:
+                break
+            page.wait_for_timeout(100)
+
+        # Every contact was called once, and the page saw calls move from under way to finished.
+        assert len(seen) == AUDIENCE, seen
+        assert all(history[-1] in FINAL for history in seen.values()), seen
+        assert any(history[0] in UNDER_WAY for history in seen.values()), seen
+        expect(page.locator(".campaign-status")).to_have_text("completed", timeout=30_000)
+
+    progress = page.locator(".campaign-progress")
+    expect(progress.get_by_role("group", name="Dialled")).to_contain_text(str(AUDIENCE))
+    expect(progress.get_by_role("group", name="Remaining")).to_contain_text("0")
+    expect(progress).to_contain_text("100% of the audience done")
+
+    # The Calls page followed the same calls without being touched.
+    expect(calls_page.locator(".recent-calls tr.call-row")).to_have_count(AUDIENCE)
+    assert set(_statuses(calls_page, ".recent-calls")) == set(seen)
+    expect(calls_page.locator(".live-calls")).to_contain_text("No calls under way")
+    for tab in (page, calls_page):
+        assert tab.evaluate(NO_RELOAD_MARK) is True, "the page was reloaded"
+
+    # The database agrees with what the pages showed.
+    session.expire_all()
+    calls = session.exec(select(Call).where(Call.campaign_id == campaign.id)).all()
+    assert {str(c.id): c.status for c in calls} == {call_id: h[-1] for call_id, h in seen.items()}
+    assert session.get(Campaign, campaign.id).status == CampaignStatus.COMPLETED
+
+    # A call's own page: its facts and the timeline of what the simulator reported as Twilio would.
+    answered = next((c for c in calls if c.status == "completed"), calls[0])
+    page.locator(f'tr[data-call-id="{answered.id}"]').get_by_role("link").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Call")
+    expect(page.locator(".call-facts")).to_contain_text("Turnout calls")
+    expect(page.locator(".call-event").first).to_be_visible()
+    expect(page.locator(".call-status")).to_have_text(answered.status)
