@@ -5,11 +5,13 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, Query, Response, status
+from pydantic import BaseModel, Field
 
 from reachimpact.api.deps import CurrentPrincipal, SessionDep
 from reachimpact.models import CampaignStatus, CampaignType
 from reachimpact.services import campaigns
 from reachimpact.services.campaigns import (
+    AddedContacts,
     CampaignDetail,
     CampaignIn,
     CampaignPage,
@@ -18,6 +20,10 @@ from reachimpact.services.campaigns import (
 )
 
 router = APIRouter(prefix="/api/campaigns", tags=["campaigns"])
+
+
+class ContactIds(BaseModel):
+    contact_ids: list[uuid.UUID] = Field(min_length=1, max_length=campaigns.MAX_CONTACTS_ADDED)
 
 
 @router.get("")
@@ -86,3 +92,11 @@ def resume_campaign(
 @router.post("/{campaign_id}/stop")
 def stop_campaign(campaign_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal) -> CampaignPublic:
     return campaigns.stop_campaign(session, principal, campaign_id)
+
+
+@router.post("/{campaign_id}/contacts")
+def add_contacts(
+    campaign_id: uuid.UUID, body: ContactIds, session: SessionDep, principal: CurrentPrincipal
+) -> AddedContacts:
+    """Add contacts: to a draft's audience (a list of contacts), or straight into a started campaign."""
+    return campaigns.add_contacts(session, principal, campaign_id, body.contact_ids)

@@ -1,5 +1,5 @@
-"""Contacts: the paged, searchable, sortable table with bulk actions, the create/edit dialog, the CSV
-import and export."""
+"""Contacts: the paged, searchable, sortable table with bulk actions (adding to a campaign among them),
+the create/edit dialog, the CSV import and export."""
 
 from __future__ import annotations
 
@@ -256,6 +256,16 @@ def _bulk_bar() -> rx.Component:
             ),
             rx.button("Add tag", on_click=ContactsState.bulk_add_tag, size="1", variant="soft"),
             rx.button("Remove tag", on_click=ContactsState.bulk_remove_tag, size="1", variant="soft"),
+            rx.cond(
+                ContactsState.can_manage,
+                rx.button(
+                    rx.icon("megaphone", size=14),
+                    "Add to campaign",
+                    on_click=ContactsState.open_campaign_picker,
+                    size="1",
+                    variant="soft",
+                ),
+            ),
             confirm(
                 rx.button("Delete selected", size="1", color_scheme="red", variant="soft"),
                 "Delete the selected contacts?",
@@ -279,6 +289,91 @@ def _bulk_bar() -> rx.Component:
             wrap="wrap",
             class_name="bulk-actions",
         ),
+    )
+
+
+def _campaign_picker_form() -> rx.Component:
+    return rx.vstack(
+        rx.text("Campaign", size="2", weight="medium"),
+        rx.select.root(
+            rx.select.trigger(placeholder="Choose a campaign", aria_label="Campaign", width="100%"),
+            rx.select.content(
+                rx.foreach(
+                    ContactsState.campaign_options,
+                    lambda option: rx.select.item(option.label, value=option.id),
+                )
+            ),
+            value=ContactsState.chosen_campaign,
+            on_change=ContactsState.choose_campaign,
+        ),
+        rx.text(
+            "A draft calls them once started; a running or paused campaign calls them from now on. Numbers "
+            "on the do-not-contact list are skipped.",
+            size="1",
+            color_scheme="gray",
+        ),
+        rx.hstack(
+            rx.dialog.close(rx.button("Cancel", type="button", variant="soft", color_scheme="gray")),
+            rx.button(
+                "Add",
+                on_click=ContactsState.add_to_campaign,
+                loading=ContactsState.adding_to_campaign,
+            ),
+            justify="end",
+            spacing="3",
+            width="100%",
+        ),
+        spacing="2",
+        width="100%",
+    )
+
+
+def _no_campaign() -> rx.Component:
+    return rx.vstack(
+        empty_state(
+            "megaphone",
+            "Create a campaign first",
+            "Contacts can be added to draft, running and paused call campaigns.",
+        ),
+        rx.hstack(
+            rx.link("Go to campaigns", href=routes.CAMPAIGNS, size="2"),
+            rx.dialog.close(rx.button("Close", type="button", variant="soft", color_scheme="gray")),
+            justify="end",
+            align="center",
+            spacing="3",
+            width="100%",
+        ),
+        spacing="3",
+        width="100%",
+    )
+
+
+def _campaign_picker() -> rx.Component:
+    """The "Add to campaign" dialog: the campaigns still taking contacts, or where to make one."""
+    count = ContactsState.selected.length()
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Add to a campaign"),
+            rx.dialog.description(
+                rx.cond(
+                    count == 1,
+                    "The selected contact joins the campaign you choose.",
+                    f"The {count} selected contacts join the campaign you choose.",
+                ),
+                size="2",
+                color_scheme="gray",
+                margin_bottom="1em",
+            ),
+            rx.vstack(
+                form_error(ContactsState.campaign_error),
+                rx.cond(ContactsState.campaign_options.length() > 0, _campaign_picker_form(), _no_campaign()),
+                spacing="3",
+                width="100%",
+            ),
+            max_width="30em",
+        ),
+        open=ContactsState.campaign_picker_open,
+        on_open_change=ContactsState.set_campaign_picker_open,
     )
 
 
@@ -568,6 +663,7 @@ def contacts() -> rx.Component:
         _import_panel(),
         when_loaded(ContactsState.loading, _list()),
         _editor(),
+        _campaign_picker(),
         spacing="4",
         width="100%",
     )

@@ -48,6 +48,7 @@ from reachimpact.settings import get_settings
 SIMULATOR_CALLER_ID = "+12025550100"
 MAX_CALLS_PER_MINUTE = 1000
 MAX_CONCURRENT = 200
+MAX_LISTED_CONTACTS = 100_000  # in an audience given as a list of contacts
 
 TRANSITIONS: dict[CampaignStatus, frozenset[CampaignStatus]] = {
     CampaignStatus.DRAFT: frozenset({CampaignStatus.RUNNING}),
@@ -90,7 +91,7 @@ class Audience(BaseModel):
     tags: list[str] = Field(default_factory=list, max_length=50)
     exclude_tags: list[str] = Field(default_factory=list, max_length=50)
     q: str | None = Field(default=None, max_length=200)
-    contact_ids: list[uuid.UUID] | None = Field(default=None, max_length=100_000)
+    contact_ids: list[uuid.UUID] | None = Field(default=None, max_length=MAX_LISTED_CONTACTS)
 
     @field_validator("tags", "exclude_tags")
     @classmethod
@@ -460,12 +461,12 @@ def _do_not_call(organization_id: uuid.UUID) -> sa.ColumnElement[bool]:
     return sa.or_(col(Contact.opt_out_calls), listed)
 
 
-def _freeze_audience(session: Session, campaign: Campaign, now: datetime) -> int:
-    """Copy the audience into campaign_contacts; numbers not to be called are kept as skipped, so the
-    campaign's numbers add up to its audience."""
-    audience = Audience.model_validate(campaign.audience or {})
+def _enroll(session: Session, campaign: Campaign, chosen: sa.ColumnElement[bool], now: datetime) -> int:
+    """Put the contacts `chosen` (a condition on contacts, within the campaign's organization) into
+    campaign_contacts; numbers not to be called are kept as skipped, so the campaign's numbers add up
+    to its audience. Contacts already in are left as they are. Returns how many were put in."""
     blocked = _do_not_call(campaign.organization_id)
-    chosen = select(
+    rows = select(
         sa.func.gen_random_uuid(),
         sa.literal(campaign.organization_id),
         sa.literal(campaign.id),
@@ -474,7 +475,7 @@ def _freeze_audience(session: Session, campaign: Campaign, now: datetime) -> int
         sa.case((blocked, "do_not_contact"), else_=None),
         sa.literal(now),
         sa.literal(now),
-    ).where(audience_condition(session, campaign.organization_id, audience))
+    ).where(chosen)
     statement = (
         insert(CampaignContact)
         .from_select(
@@ -488,13 +489,19 @@ def _freeze_audience(session: Session, campaign: Campaign, now: datetime) -> int
                 "created_at",
                 "updated_at",
             ],
-            chosen,
+            rows,
         )
         .on_conflict_do_nothing(constraint="uq_campaign_contacts_campaign_contact")
         .returning(CampaignContact.id)
-        .cte("frozen")
+        .cte("enrolled")
     )
     return session.execute(select(func.count()).select_from(statement)).scalar_one()
+
+
+def _freeze_audience(session: Session, campaign: Campaign, now: datetime) -> int:
+    """Copy the audience into campaign_contacts (see _enroll)."""
+    audience = Audience.model_validate(campaign.audience or {})
+    return _enroll(session, campaign, audience_condition(session, campaign.organization_id, audience), now)
 
 
 def start_campaign(
@@ -568,3 +575,122 @@ def stop_campaign(
     )
     session.flush()
     return _public(campaign)
+
+
+# --- adding contacts ----------------------------------------------------------------------------------
+
+# Statuses in which a campaign still takes contacts: a draft into its audience, a started one into the
+# contacts it dials.
+ACCEPTING_CONTACTS = (CampaignStatus.DRAFT, CampaignStatus.RUNNING, CampaignStatus.PAUSED)
+MAX_CONTACTS_ADDED = 10_000  # per request
+
+
+class CampaignChoice(BaseModel):
+    """A campaign offered as a destination for contacts."""
+
+    id: uuid.UUID
+    name: str
+    status: CampaignStatus
+
+
+class AddedContacts(BaseModel):
+    """What adding contacts to a campaign came to."""
+
+    added: int  # now in the campaign
+    already_in: int  # were in it before
+    not_found: int  # no contact of the organization has that id (deleted, or another organization's)
+
+
+def campaigns_accepting_contacts(session: Session, principal: Principal) -> list[CampaignChoice]:
+    """The organization's call campaigns that contacts can still be added to, newest first."""
+    rows = session.exec(
+        select(Campaign.id, Campaign.name, Campaign.status)
+        .where(
+            Campaign.organization_id == principal.organization_id,
+            Campaign.type == CampaignType.CALL,
+            col(Campaign.status).in_(ACCEPTING_CONTACTS),
+        )
+        .order_by(col(Campaign.created_at).desc(), col(Campaign.id).desc())
+        .limit(200)  # a menu to choose from, not a list to page through
+    ).all()
+    return [
+        CampaignChoice(id=campaign_id, name=name, status=CampaignStatus(status))
+        for campaign_id, name, status in rows
+    ]
+
+
+def add_contacts(
+    session: Session,
+    principal: Principal,
+    campaign_id: uuid.UUID,
+    contact_ids: list[uuid.UUID],
+    *,
+    now: datetime | None = None,
+) -> AddedContacts:
+    """Add contacts of the principal's organization to a call campaign (ids of any other contact are
+    counted as not found and never added).
+
+    A draft's audience becomes, or grows, an explicit list of contacts: a draft still aimed at every
+    contact is narrowed to the list, since choosing contacts for it says whom to call; a draft whose
+    audience is chosen by tags or a search is refused (adding to it would mean a list AND tags, i.e.
+    fewer people, not more), with the advice to tag the contacts instead. A running or paused campaign
+    gets them straight into the contacts it dials, skipped when they may not be called, like the
+    audience frozen at start. Completed and stopped campaigns take no one.
+    """
+    require_role(principal, MANAGERS, "add contacts to campaigns")
+    if len(contact_ids) > MAX_CONTACTS_ADDED:
+        raise Invalid(f"Add at most {MAX_CONTACTS_ADDED:,} contacts at a time.")
+    now = now or datetime.now(UTC)
+    campaign = _get(session, principal, campaign_id, lock=True)
+    if campaign.type != CampaignType.CALL:
+        raise Invalid("Only call campaigns take contacts for now.")
+    if campaign.status not in ACCEPTING_CONTACTS:
+        raise Conflict(f"A {campaign.status} campaign takes no more contacts.")
+    wanted = list(dict.fromkeys(contact_ids))  # once each, in the order given
+    own = set(
+        session.exec(
+            select(Contact.id).where(
+                Contact.organization_id == principal.organization_id, col(Contact.id).in_(wanted)
+            )
+        ).all()
+    )
+    found = [contact_id for contact_id in wanted if contact_id in own]
+    if campaign.status == CampaignStatus.DRAFT:
+        added = _add_to_audience(campaign, found, now)
+    elif found:
+        added = _enroll(
+            session,
+            campaign,
+            sa.and_(Contact.organization_id == campaign.organization_id, col(Contact.id).in_(found)),
+            now,
+        )
+        if added and campaign.status == CampaignStatus.RUNNING:
+            schedule_tick(session, campaign.id)
+    else:
+        added = 0
+    session.flush()
+    return AddedContacts(added=added, already_in=len(found) - added, not_found=len(wanted) - len(found))
+
+
+def _add_to_audience(campaign: Campaign, contact_ids: list[uuid.UUID], now: datetime) -> int:
+    """Extend a draft's explicit list of contacts with those not in it yet; how many that was."""
+    audience = Audience.model_validate(campaign.audience or {})
+    if audience.tags or audience.exclude_tags or audience.q:
+        chosen_by = "tags" if audience.tags or audience.exclude_tags else "a search"
+        raise Conflict(
+            f"The audience of '{campaign.name}' is chosen by {chosen_by}, not a list of contacts: "
+            "give these contacts one of its tags instead, or change the campaign's audience."
+        )
+    listed = audience.contact_ids or []
+    known = set(listed)
+    new = [contact_id for contact_id in contact_ids if contact_id not in known]
+    if not new:
+        return 0
+    if len(listed) + len(new) > MAX_LISTED_CONTACTS:
+        raise Invalid(
+            f"A campaign's list holds at most {MAX_LISTED_CONTACTS:,} contacts; choose them by tags instead."
+        )
+    audience.contact_ids = [*listed, *new]
+    campaign.audience = audience.model_dump(mode="json", exclude_defaults=True)
+    campaign.updated_at = now
+    return len(new)

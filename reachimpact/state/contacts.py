@@ -1,5 +1,5 @@
 """The contacts page: one page of the organization's contacts at a time, searched, filtered and sorted by
-the database; the create/edit dialog, deletion, bulk tagging and the CSV export.
+the database; the create/edit dialog, deletion, bulk tagging, adding to a campaign and the CSV export.
 
 Only the visible page lives in this state (the whole state is resent on each change): paging is by
 keyset, with the cursors of the pages visited kept backend-only for "Previous". Every handler asks
@@ -22,6 +22,7 @@ from reachimpact.db import session_scope
 from reachimpact.errors import DomainError
 from reachimpact.services import contacts
 from reachimpact.services.auth import Principal
+from reachimpact.services.campaigns import AddedContacts, add_contacts, campaigns_accepting_contacts
 from reachimpact.services.contacts import ContactIn, ContactPublic
 from reachimpact.services.members import MANAGERS
 from reachimpact.state.app import AppState
@@ -56,6 +57,15 @@ class ContactDraft:
     opt_out_sms: bool = False
 
 
+@dataclass
+class CampaignOption:
+    """A campaign the selected contacts can be added to, as the dialog's menu shows it."""
+
+    id: str = ""
+    label: str = ""  # its name and status
+    name: str = ""
+
+
 def count_label(total: int, *, capped: bool) -> str:
     """'1 contact', '1,234 contacts', '10,000+ contacts' (a broad filter's count stops at a cap)."""
     if capped:
@@ -75,6 +85,16 @@ def draft_of(contact: ContactPublic) -> ContactDraft:
         opt_out_calls=contact.opt_out_calls,
         opt_out_sms=contact.opt_out_sms,
     )
+
+
+def added_message(added: AddedContacts, campaign: str) -> str:
+    """'Added 2 contacts to Spring drive.', and what was not added, when anything was not."""
+    parts = [f"Added {_contacts(added.added)} to {campaign}."]
+    if added.already_in:
+        parts.append(f"{_contacts(added.already_in)} {_were(added.already_in)} already in it.")
+    if added.not_found:
+        parts.append(f"{_contacts(added.not_found)} {_were(added.not_found)} not found.")
+    return " ".join(parts)
 
 
 def contact_input(form: dict[str, Any]) -> ContactIn:
@@ -119,6 +139,13 @@ class ContactsState(AppState):
     # Owners and admins; decides what is shown (the services check the role again on every call).
     can_manage: bool = False
     exporting: bool = False
+
+    # The "Add to campaign" dialog: the campaigns still taking contacts, and the one chosen.
+    campaign_picker_open: bool = False
+    campaign_options: list[CampaignOption] = rx.field(default_factory=list)
+    chosen_campaign: str = ""
+    campaign_error: str = ""
+    adding_to_campaign: bool = False
 
     # The create/edit dialog. Its inputs are uncontrolled: a new `draft_version` remounts them.
     editor_open: bool = False
@@ -223,6 +250,7 @@ class ContactsState(AppState):
         if principal is None:
             return self._sign_in_redirect()
         self._close_editor()
+        self._close_campaign_picker()
         self._refresh(principal)
         self.loading = False
         return None
@@ -328,6 +356,18 @@ class ContactsState(AppState):
     def set_bulk_tag(self, value: str) -> None:
         self.bulk_tag = value.strip()[:50] if isinstance(value, str) else ""
 
+    def _on_selected(
+        self, principal: Principal, action: Callable[[Session, Principal, list[uuid.UUID]], Any]
+    ) -> Any:
+        """What `action` returns for the selected contacts (there must be some); then the selection is
+        cleared and the page shown afresh. The service's DomainError leaves the selection as it was."""
+        ids = [browser_id(contact_id, "contact") for contact_id in self.selected]
+        with session_scope() as session:
+            result = action(session, principal, ids)
+        self.selected = []
+        self._refresh(principal)
+        return result
+
     def _bulk_event(
         self, action: Callable[[Session, Principal, list[uuid.UUID]], int], done: Callable[[int], str]
     ) -> EventSpec:
@@ -337,13 +377,9 @@ class ContactsState(AppState):
         if not self.selected:
             return rx.toast.error("Select contacts first.")
         try:
-            ids = [browser_id(contact_id, "contact") for contact_id in self.selected]
-            with session_scope() as session:
-                changed = action(session, principal, ids)
+            changed = self._on_selected(principal, action)
         except DomainError as error:
             return rx.toast.error(user_message(error))
-        self.selected = []
-        self._refresh(principal)
         return rx.toast.success(done(changed))
 
     @rx.event
@@ -367,6 +403,66 @@ class ContactsState(AppState):
     @rx.event
     def bulk_delete(self) -> EventSpec:
         return self._bulk_event(contacts.bulk_delete, lambda n: f"Deleted {_contacts(n)}.")
+
+    # --- adding to a campaign ----------------------------------------------------------------------
+
+    def _close_campaign_picker(self) -> None:
+        self.campaign_picker_open = False
+        self.campaign_error = ""
+
+    @rx.event
+    def open_campaign_picker(self) -> EventSpec | None:
+        """The dialog, with the campaigns that take contacts now (the newest chosen)."""
+        principal = self._principal()
+        if principal is None:
+            return self._sign_in_redirect()
+        with session_scope() as session:
+            choices = campaigns_accepting_contacts(session, principal)
+        self.campaign_options = [
+            CampaignOption(id=str(c.id), label=f"{c.name} ({c.status.value})", name=c.name) for c in choices
+        ]
+        self.chosen_campaign = self.campaign_options[0].id if self.campaign_options else ""
+        self.campaign_error = ""
+        self.campaign_picker_open = True
+        return None
+
+    @rx.event
+    def set_campaign_picker_open(self, is_open: bool) -> None:
+        # The dialog opens only through open_campaign_picker; the browser may only close it.
+        if not is_open:
+            self._close_campaign_picker()
+
+    @rx.event
+    def choose_campaign(self, value: str) -> None:
+        self.chosen_campaign = value if isinstance(value, str) else ""
+        self.campaign_error = ""  # it was about the campaign chosen before
+
+    @rx.event
+    def add_to_campaign(self) -> Iterator[EventSpec | None]:
+        """The selected contacts into the chosen campaign; the service's refusal shows in the dialog."""
+        principal = self._principal()
+        if principal is None:
+            yield self._sign_in_redirect()
+            return
+        if not self.selected or not self.chosen_campaign:
+            self.campaign_error = "Select contacts first." if not self.selected else "Choose a campaign."
+            return
+        self.campaign_error = ""
+        self.adding_to_campaign = True
+        yield
+        try:
+            campaign_id = browser_id(self.chosen_campaign, "campaign")
+            added: AddedContacts = self._on_selected(
+                principal, lambda session, principal, ids: add_contacts(session, principal, campaign_id, ids)
+            )
+        except DomainError as error:
+            self.campaign_error = user_message(error)
+            return
+        finally:
+            self.adding_to_campaign = False
+        name = next((c.name for c in self.campaign_options if c.id == self.chosen_campaign), "the campaign")
+        self._close_campaign_picker()
+        yield rx.toast.success(added_message(added, name))
 
     # --- one contact -------------------------------------------------------------------------------
 
@@ -489,6 +585,10 @@ class ContactsState(AppState):
 
 def _contacts(n: int) -> str:
     return f"{n} contact" if n == 1 else f"{n:,} contacts"
+
+
+def _were(n: int) -> str:
+    return "was" if n == 1 else "were"
 
 
 def _draft_from_form(form: dict[str, Any]) -> ContactDraft:

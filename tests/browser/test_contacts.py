@@ -1,6 +1,7 @@
 """Contacts in a real browser: CSV import followed to its counts, search, tag filter, sorting, bulk tags,
-export, the create/edit dialog, deletion, the detail page's timeline, the do-not-contact list, and the
-states' refusal to touch another organization's contacts even when the browser asks for them by id."""
+adding the selected contacts to a campaign, export, the create/edit dialog, deletion, the detail page's
+timeline, the do-not-contact list, and the states' refusal to touch another organization's contacts even
+when the browser asks for them by id."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ from reachimpact.db import PROJECT_ROOT
 from reachimpact.models import (
     Call,
     CallStatus,
+    Campaign,
+    CampaignStatus,
     Contact,
     Conversation,
     Direction,
@@ -203,6 +206,69 @@ def test_import_then_search_filter_sort_bulk_tag_and_export(
     page.get_by_role("button", name="Previous").click()
     expect(page.get_by_text("Page 1")).to_be_visible()
     expect(_names(page).first).to_have_text("Alan Turing")
+
+
+def test_add_the_selected_contacts_to_a_campaign(page: Page, session: Session) -> None:
+    owner = create_account(session, "Olive Owner")
+    org = owner.organization_id
+    ada, grace, alan = (
+        Contact(organization_id=org, first_name=first, last_name=last, phone=phone)
+        for first, last, phone in (
+            ("Ada", "Lovelace", "+12125550101"),
+            ("Grace", "Hopper", "+12125550102"),
+            ("Alan", "Turing", "+12125550103"),
+        )
+    )
+    session.add_all([ada, grace, alan])
+    session.commit()
+    sign_in(page, owner.email, at=routes.login_url(routes.CONTACTS))
+    expect(_total(page)).to_have_text("3 contacts")
+
+    # No campaign takes contacts yet: the dialog says to create one, and where.
+    page.get_by_role("checkbox", name="Select Ada Lovelace").click()
+    page.get_by_role("button", name="Add to campaign").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.locator(".empty-state")).to_contain_text("Create a campaign first")
+    expect(dialog.get_by_role("link", name="Go to campaigns")).to_have_attribute("href", routes.CAMPAIGNS)
+    dialog.get_by_role("button", name="Close").click()
+    expect(dialog).to_have_count(0)
+
+    # Drafts, newest first, are offered; a stopped campaign is not. One chosen by tags refuses, saying so.
+    now = datetime.now(UTC)
+    spring, donors, stopped = (
+        Campaign(organization_id=org, name="Spring drive", created_at=now - timedelta(hours=3)),
+        Campaign(
+            organization_id=org,
+            name="Donors",
+            audience={"tags": ["donor"]},
+            created_at=now - timedelta(hours=2),
+        ),
+        Campaign(organization_id=org, name="Old drive", status=CampaignStatus.STOPPED, created_at=now),
+    )
+    session.add_all([spring, donors, stopped])
+    session.commit()
+    page.get_by_role("checkbox", name="Select Alan Turing").click()
+    expect(page.locator(".selected-count")).to_have_text("2 selected")
+    page.get_by_role("button", name="Add to campaign").click()
+    expect(dialog).to_contain_text("The 2 selected contacts join the campaign you choose.")
+    campaign = dialog.get_by_role("combobox", name="Campaign")
+    expect(campaign).to_have_text("Donors (draft)")
+    dialog.get_by_role("button", name="Add", exact=True).click()
+    expect(dialog.get_by_role("alert")).to_contain_text("The audience of 'Donors' is chosen by tags")
+    campaign.click()
+    expect(page.get_by_role("option")).to_have_text(["Donors (draft)", "Spring drive (draft)"])
+    page.get_by_role("option", name="Spring drive (draft)").click()
+    dialog.get_by_role("button", name="Add", exact=True).click()
+    _toast(page, "Added 2 contacts to Spring drive.")
+    expect(dialog).to_have_count(0)
+    expect(page.locator(".bulk-actions")).to_have_count(0)
+
+    session.expire_all()
+    added = session.get(Campaign, spring.id)
+    assert added is not None
+    assert sorted(added.audience["contact_ids"]) == sorted([str(ada.id), str(alan.id)])
+    assert len(added.audience) == 1 and len(added.audience["contact_ids"]) == 2
+    assert session.get(Campaign, donors.id).audience == {"tags": ["donor"]}  # type: ignore[union-attr]
 
 
 def _seed_history(session: Session, account: Account) -> Contact:
@@ -421,6 +487,9 @@ def test_contact_handlers_answer_not_found_for_another_organizations_ids(
         sign_in(agent_page, agent.email, at=routes.login_url(routes.CONTACTS))
         expect(agent_page.locator(".contacts-total")).to_have_text("1 contact")
         expect(agent_page.get_by_role("button", name="Export CSV")).to_have_count(0)
+        agent_page.get_by_role("checkbox", name="Select Olga Ours").click()
+        expect(agent_page.locator(".selected-count")).to_have_text("1 selected")
+        expect(agent_page.get_by_role("button", name="Add to campaign")).to_have_count(0)
         agent_page.get_by_role("button", name="Delete Olga Ours").click()
         _confirm(agent_page, "Delete")
         _toast(agent_page, "Your role (agent) cannot delete contacts.")
