@@ -11,7 +11,7 @@ from reachimpact.components.confirm import confirm
 from reachimpact.components.csv_upload import csv_drop_zone
 from reachimpact.components.data_table import or_dash
 from reachimpact.components.empty_state import empty_state, when_loaded
-from reachimpact.components.forms import form_error, labeled_input
+from reachimpact.components.forms import form_error, labeled_checkbox, labeled_input, labeled_text_area
 from reachimpact.components.layout import template
 from reachimpact.components.time_zones import TIME_ZONE_CHOICES, time_zone_choices
 from reachimpact.state.contact_import import UPLOAD_ID, ContactImportState
@@ -562,12 +562,6 @@ def _list() -> rx.Component:
 # --- create / edit dialog -----------------------------------------------------------------------------
 
 
-def _checkbox(label: str, name: str, checked: rx.Var[bool]) -> rx.Component:
-    return rx.el.label(
-        rx.hstack(rx.checkbox(name=name, default_checked=checked), rx.text(label, size="2"), align="center"),
-    )
-
-
 def _editor() -> rx.Component:
     draft = ContactsState.draft
     return rx.dialog.root(
@@ -611,21 +605,14 @@ def _editor() -> rx.Component:
                         hint="Found from the phone number when it can be; e.g. America/Chicago.",
                     ),
                     time_zone_choices(),
-                    rx.vstack(
-                        rx.el.label(rx.text("Notes", size="2", weight="medium"), html_for="field-notes"),
-                        rx.text_area(
-                            id="field-notes",
-                            name="notes",
-                            default_value=draft.notes,
-                            max_length=10_000,
-                            width="100%",
-                        ),
-                        spacing="1",
-                        width="100%",
-                    ),
+                    labeled_text_area("Notes", "notes", default_value=draft.notes, max_length=10_000),
                     rx.hstack(
-                        _checkbox("Opted out of calls", "opt_out_calls", draft.opt_out_calls),
-                        _checkbox("Opted out of texts", "opt_out_sms", draft.opt_out_sms),
+                        labeled_checkbox(
+                            "Opted out of calls", "opt_out_calls", default_checked=draft.opt_out_calls
+                        ),
+                        labeled_checkbox(
+                            "Opted out of texts", "opt_out_sms", default_checked=draft.opt_out_sms
+                        ),
                         spacing="5",
                     ),
                     rx.hstack(

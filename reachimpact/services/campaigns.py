@@ -30,8 +30,6 @@ from reachimpact.models import (
     CampaignType,
     Contact,
     MachineAction,
-    OptOut,
-    OptOutChannel,
     Organization,
     PhoneNumber,
 )
@@ -40,6 +38,7 @@ from reachimpact.services.auth import Principal
 from reachimpact.services.calls import CALLS_CHANGED_CHANNEL
 from reachimpact.services.contacts import clean_tags, search_condition
 from reachimpact.services.dial_ticks import schedule_tick
+from reachimpact.services.do_not_contact import calls_blocked
 from reachimpact.services.members import MANAGERS, require_role
 from reachimpact.services.phones import normalize_phone
 from reachimpact.settings import get_settings
@@ -450,22 +449,11 @@ def audience_condition(
     return sa.and_(*conditions)
 
 
-def _do_not_call(organization_id: uuid.UUID) -> sa.ColumnElement[bool]:
-    """services.do_not_contact.may_contact(channel="call") as a condition on contacts, set-based: the
-    contact's own opt-out flag, or its number on the organization's list for calls or for everything."""
-    listed = sa.exists().where(
-        OptOut.organization_id == organization_id,
-        OptOut.phone == Contact.phone,
-        col(OptOut.channel).in_([OptOutChannel.ALL, OptOutChannel.CALL]),
-    )
-    return sa.or_(col(Contact.opt_out_calls), listed)
-
-
 def _enroll(session: Session, campaign: Campaign, chosen: sa.ColumnElement[bool], now: datetime) -> int:
     """Put the contacts `chosen` (a condition on contacts, within the campaign's organization) into
     campaign_contacts; numbers not to be called are kept as skipped, so the campaign's numbers add up
     to its audience. Contacts already in are left as they are. Returns how many were put in."""
-    blocked = _do_not_call(campaign.organization_id)
+    blocked = calls_blocked(campaign.organization_id)
     rows = select(
         sa.func.gen_random_uuid(),
         sa.literal(campaign.organization_id),

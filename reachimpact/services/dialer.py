@@ -53,6 +53,7 @@ from reachimpact.models import (
 from reachimpact.models.campaign import default_retry_policy
 from reachimpact.services import campaigns
 from reachimpact.services.dial_ticks import schedule_tick
+from reachimpact.services.do_not_contact import calls_blocked
 from reachimpact.services.telephony import DEAD_NUMBER_CODES, OutboundCall, TelephonyError, TelephonyProvider
 from reachimpact.services.telephony.urls import (
     AMD_PATH,
@@ -282,14 +283,7 @@ def claim(session: Session, campaign: Campaign, *, limit: int, now: datetime) ->
 def _skip_blocked(session: Session, campaign: Campaign, now: datetime) -> None:
     """Pending contacts who opted out or were listed after the audience was frozen: skipped, so the
     campaign can finish."""
-    blocked = sa.or_(
-        col(Contact.opt_out_calls),
-        sa.exists().where(
-            OptOut.organization_id == campaign.organization_id,
-            OptOut.phone == Contact.phone,
-            col(OptOut.channel).in_([OptOutChannel.ALL, OptOutChannel.CALL]),
-        ),
-    )
+    blocked = calls_blocked(campaign.organization_id)
     session.execute(
         sa.update(CampaignContact)
         .where(

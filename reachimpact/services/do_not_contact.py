@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
+import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session, col, select
@@ -53,6 +54,18 @@ def may_contact(session: Session, *, organization_id: uuid.UUID, phone: str, cha
     ).first():
         return Permission(False, "contact opted out")
     return Permission(True)
+
+
+def calls_blocked(organization_id: uuid.UUID) -> sa.ColumnElement[bool]:
+    """may_contact(channel="call") as a condition on contacts, for set-based work (freezing an audience,
+    skipping who opted out since): the contact's own opt-out flag, or its number on the organization's
+    list for calls or for everything."""
+    listed = sa.exists().where(
+        OptOut.organization_id == organization_id,
+        OptOut.phone == Contact.phone,
+        col(OptOut.channel).in_([OptOutChannel.ALL, OptOutChannel.CALL]),
+    )
+    return sa.or_(col(Contact.opt_out_calls), listed)
 
 
 def check_number(

@@ -7,13 +7,8 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
-import subprocess
-import sys
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,7 +16,6 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from sqlmodel import Session, select
 
 from reachimpact import routes
-from reachimpact.db import PROJECT_ROOT
 from reachimpact.models import (
     Call,
     CallStatus,
@@ -36,6 +30,7 @@ from reachimpact.models import (
     Role,
 )
 from tests.browser.accounts import Account, create_account, sign_in, swap_ids_sent_to_the_app
+from tests.browser.job_worker import job_worker
 
 # Two good rows, a bad number, a repeat of the first row, and one more good row (with a BOM and CRLF,
 # as spreadsheets write them).
@@ -87,24 +82,6 @@ def _downloaded(page: Page, button: Locator) -> list[list[str]]:
     with page.expect_download() as download:
         button.click()
     return list(csv.reader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8"))))
-
-
-@contextmanager
-def job_worker(log: Path) -> Iterator[None]:
-    """The job queue's worker, as deployed (`procrastinate ... worker`), on this run's database."""
-    command = [str(Path(sys.executable).with_name("procrastinate")), "--app=reachimpact.jobs.app", "worker"]
-    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
-    with log.open("wb") as out:
-        worker = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            yield
-        finally:
-            worker.terminate()
-            try:
-                worker.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait()
 
 
 def test_import_then_search_filter_sort_bulk_tag_and_export(
