@@ -8,6 +8,7 @@ import reflex as rx
 from reachimpact import routes
 from reachimpact.components.badges import status_badge
 from reachimpact.components.call_table import call_table, live_heading
+from reachimpact.components.campaign_form import campaign_form
 from reachimpact.components.confirm import confirm
 from reachimpact.components.empty_state import empty_state, when_loaded
 from reachimpact.components.layout import template
@@ -60,6 +61,12 @@ def _controls() -> rx.Component:
                 "Nobody else will be called; calls under way finish. A stopped campaign cannot be restarted.",
                 "Stop campaign",
                 _state.stop,
+            ),
+        ),
+        rx.cond(
+            (status == "draft") | (status == "running") | (status == "paused"),
+            rx.button(
+                rx.icon("pencil", size=16), "Edit", on_click=_state.edit, variant="soft", color_scheme="gray"
             ),
         ),
         rx.cond(
@@ -198,6 +205,25 @@ def _settings() -> rx.Component:
     )
 
 
+def _editor() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Edit campaign"),
+            campaign_form(
+                _state.draft,
+                on_submit=_state.save,
+                saving=_state.saving,
+                error=_state.edit_error,
+                submit_label="Save",
+                key=_state.draft_version,
+            ),
+            max_width="44em",
+        ),
+        open=_state.editing,
+        on_open_change=_state.set_editing,
+    )
+
+
 @template(route=routes.CAMPAIGN_DETAIL, title="Campaign", on_load=CampaignDetailState.load)
 def campaign_detail() -> rx.Component:
     return rx.vstack(
@@ -207,7 +233,9 @@ def campaign_detail() -> rx.Component:
             rx.cond(
                 _state.problem != "",
                 empty_state("megaphone-off", "Campaign not found", _state.problem),
-                rx.vstack(_header(), _progress(), _calls(), _settings(), spacing="5", width="100%"),
+                rx.vstack(
+                    _header(), _progress(), _calls(), _settings(), _editor(), spacing="5", width="100%"
+                ),
             ),
         ),
         spacing="4",

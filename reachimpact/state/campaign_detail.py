@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import reflex as rx
@@ -25,6 +26,7 @@ from reachimpact.services.campaigns import CampaignDetail, CampaignProgress
 from reachimpact.services.members import MANAGERS
 from reachimpact.state import live
 from reachimpact.state.app import AppState
+from reachimpact.state.campaigns import CampaignDraft, campaign_input, draft_of
 from reachimpact.state.messages import browser_id, user_message
 from reachimpact.state.rows import CallRow, call_row, format_moment
 
@@ -148,6 +150,14 @@ class CampaignDetailState(AppState):
     live_calls: list[CallRow] = rx.field(default_factory=list)
     recent_calls: list[CallRow] = rx.field(default_factory=list)
 
+    # The edit dialog.
+    editing: bool = False
+    saving: bool = False
+    edit_error: str = ""
+    draft: CampaignDraft = rx.field(default_factory=CampaignDraft)
+    draft_version: int = 0
+    _audience_editable: bool = False
+
     def _read(self, principal: Principal) -> None:
         try:
             campaign_id = browser_id(self.campaign_id, "campaign")
@@ -226,6 +236,53 @@ class CampaignDetailState(AppState):
     @rx.event
     def stop(self) -> Iterator[EventSpec | None]:
         yield from self._act(campaigns.stop_campaign, "Campaign stopped; it will place no more calls.")
+
+    @rx.event
+    def edit(self) -> EventSpec | None:
+        principal = self._principal()
+        if principal is None:
+            return self._sign_in_redirect()
+        try:
+            with session_scope() as session:
+                campaign = campaigns.get_campaign(
+                    session, principal, browser_id(self.campaign_id, "campaign")
+                )
+        except DomainError as error:
+            return rx.toast.error(user_message(error))
+        self.draft = draft_of(campaign)
+        self._audience_editable = self.draft.audience_fixed == ""
+        self.draft_version += 1
+        self.edit_error = ""
+        self.editing = True
+        return None
+
+    @rx.event
+    def set_editing(self, is_open: bool) -> None:
+        # The dialog opens only through edit(); the browser may only close it.
+        if not is_open:
+            self.editing = False
+
+    @rx.event
+    def save(self, form: dict[str, Any]) -> Iterator[EventSpec | None]:
+        principal = self._principal()
+        if principal is None:
+            yield self._sign_in_redirect()
+            return
+        self.edit_error = ""
+        self.saving = True
+        yield
+        try:
+            data = campaign_input(form, with_audience=self._audience_editable)
+            with session_scope() as session:
+                campaigns.update_campaign(session, principal, browser_id(self.campaign_id, "campaign"), data)
+        except DomainError as error:
+            self.edit_error = user_message(error)
+            return
+        finally:
+            self.saving = False
+        self.editing = False
+        self._read(principal)
+        yield rx.toast.success("Campaign saved.")
 
     @rx.event
     def delete(self) -> Iterator[EventSpec | None]:

@@ -47,5 +47,7 @@ def validated(model: type[Model], fields: dict[str, Any]) -> Model:
         return model.model_validate(fields)
     except pydantic.ValidationError as exc:
         first = exc.errors()[0]
-        field = str(first["loc"][0]).replace("_", " ").capitalize() if first["loc"] else "A field"
+        # ("retry_policy", "no-answer", "max_attempts") → "Retry policy no-answer max attempts"
+        names = [str(part) for part in first["loc"] if isinstance(part, str)]
+        field = " ".join(names).replace("_", " ").capitalize() if names else "A field"
         raise Invalid(f"{field}: {first['msg']}.") from None

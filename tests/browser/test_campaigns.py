@@ -78,8 +78,6 @@ def test_a_simulated_campaign_runs_live_on_its_page_and_the_calls_page(
     dialog.get_by_label("Call until").fill(window_until)
     dialog.get_by_label("Script").fill("Hello from **Turnout**. Polls open at 7.")
     dialog.get_by_label("Call contacts tagged").fill("live-test")
-    dialog.get_by_label("Calls per minute").fill("120")
-    dialog.get_by_label("At most at once").fill("2")
     # One attempt each, so every contact is done within the test whatever the simulator's outcome.
     for attempts in dialog.get_by_label("Attempts").all():
         attempts.fill("1")
@@ -88,6 +86,17 @@ def test_a_simulated_campaign_runs_live_on_its_page_and_the_calls_page(
     expect(page).to_have_url(re.compile(r"/campaigns/[0-9a-f-]{36}$"))
     expect(page.get_by_role("heading", level=2, name="Turnout calls")).to_be_visible()
     expect(page.locator(".campaign-status")).to_have_text("draft")
+
+    # A draft can still be edited: the form opens with its values.
+    page.get_by_role("button", name="Edit").click()
+    editor = page.get_by_role("dialog")
+    expect(editor.get_by_label("Call contacts tagged")).to_have_value("live-test")
+    expect(editor.get_by_label("Calls per minute")).to_have_value("10")
+    editor.get_by_label("Calls per minute").fill("120")
+    editor.get_by_label("At most at once").fill("2")
+    editor.get_by_role("button", name="Save").click()
+    expect(editor).to_be_hidden()
+    expect(page.locator("main")).to_contain_text("120 calls a minute, at most 2 at once")
     campaign = session.exec(select(Campaign).where(Campaign.organization_id == owner.organization_id)).one()
     assert campaign.calls_per_minute == 120 and campaign.max_concurrent == 2
     assert campaign.audience == {"tags": ["live-test"]}
