@@ -19,7 +19,7 @@ import asyncio
 import json
 import logging
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import psycopg
 import reflex as rx
@@ -61,10 +61,6 @@ class Interest:
         if self.campaign_id is not None:
             return change.campaign_id == self.campaign_id
         return True
-
-
-class LivePage(Protocol):
-    def _live_refresh(self) -> None: ...
 
 
 @dataclass(frozen=True)
