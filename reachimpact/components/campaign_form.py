@@ -14,7 +14,7 @@ _RETRY_LABELS = {"busy": "Busy", "no-answer": "No answer", "failed": "Failed"}
 def _retry_row(draft: rx.Var[CampaignDraft], outcome: str) -> rx.Component:
     field = f"retry_{outcome.replace('-', '_')}"
     return rx.hstack(
-        rx.text(_RETRY_LABELS[outcome], size="2", width="7em"),
+        rx.text(_RETRY_LABELS[outcome], size="2", width="6em", flex_shrink="0", white_space="nowrap"),
         labeled_input(
             "Attempts",
             f"{field}_attempts",

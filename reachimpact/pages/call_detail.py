@@ -148,7 +148,15 @@ def _timeline() -> rx.Component:
         rx.cond(
             CallDetailState.call.events.length() > 0,
             rx.vstack(rx.foreach(CallDetailState.call.events, _event), spacing="0", width="100%"),
-            rx.text("Nothing reported about this call yet.", size="2", color_scheme="gray"),
+            rx.text(
+                rx.cond(
+                    CallDetailState.call.live,
+                    "Nothing reported about this call yet.",
+                    "No provider events were kept for this call.",
+                ),
+                size="2",
+                color_scheme="gray",
+            ),
         ),
     )
 
