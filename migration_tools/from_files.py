@@ -4,13 +4,18 @@ DIR/auth_users.json is exactly what `firebase auth:export auth_users.json --form
 ({"users": [{"localId", "email", "passwordHash", "salt", ...}]}); DIR/firestore.json (optional) holds
 collections → documents, each document's subcollections nested under "__collections__" (the shape of the
 common Firestore JSON export tools; a top-level "__collections__" wrapper is accepted too).
+
+Both files are streamed (ijson), so memory holds one page per collection, never the whole file: an
+export of millions of documents migrates in the memory of a small one.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO, Any
+
+import ijson
 
 from migration_tools.export_folder import AUTH_STREAM, ExportWriter, collection_pattern
 from migration_tools.firestore_values import COLLECTIONS
@@ -19,32 +24,114 @@ AUTH_USERS_FILE = "auth_users.json"
 FIRESTORE_FILE = "firestore.json"
 PAGE = 1000
 
+# (event, value) pairs from ijson.basic_parse.
+Events = Iterator[tuple[str, Any]]
+
 
 class InputError(ValueError):
     pass
 
 
-def _load_json(path: Path) -> object:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path.name} is not valid JSON: {exc}") from exc
+def _value(events: Events, event: str, value: Any) -> Any:
+    """The JSON value that starts with (event, value), read from `events` to its end."""
+    if event == "start_map":
+        found: dict[str, Any] = {}
+        for event, value in events:
+            if event == "end_map":
+                return found
+            key = value
+            found[key] = _value(events, *next(events))
+    if event == "start_array":
+        items: list[Any] = []
+        for event, value in events:
+            if event == "end_array":
+                return items
+            items.append(_value(events, event, value))
+    return value
 
 
-def iter_documents(tree: dict, prefix: str = "") -> Iterator[tuple[str, dict]]:
-    """(path, fields) for every document of a nested collections tree, subcollections included."""
-    if COLLECTIONS in tree and len(tree) == 1:
-        tree = tree[COLLECTIONS]
-    for collection, documents in tree.items():
-        if not isinstance(documents, dict):
+def _documents(events: Events, prefix: str) -> Iterator[tuple[str, dict]]:
+    """(path, fields) for every document of the collections object whose start_map was just read."""
+    for event, collection in events:
+        if event == "end_map":
+            return
+        event, _ = next(events)
+        if collection == COLLECTIONS and not prefix and event == "start_map":
+            # The top-level "__collections__" wrapper some export tools write.
+            yield from _documents(events, prefix)
+            continue
+        if event != "start_map":
             raise InputError(f"collection {prefix}{collection} is not an object of documents")
-        for doc_id, fields in documents.items():
+        for event, doc_id in events:
+            if event == "end_map":
+                break
             path = f"{prefix}{collection}/{doc_id}"
-            if not isinstance(fields, dict):
+            event, _ = next(events)
+            if event != "start_map":
                 raise InputError(f"document {path} is not an object")
-            data = {k: v for k, v in fields.items() if k != COLLECTIONS}
+            data: dict[str, Any] = {}
+            for event, key in events:
+                if event == "end_map":
+                    break
+                event, value = next(events)
+                if key == COLLECTIONS:
+                    # Subcollections come out before their parent document is complete: each goes to
+                    # its own stream, so the order between them does not matter.
+                    if event == "start_map":
+                        yield from _documents(events, f"{path}/")
+                    elif event != "null":
+                        raise InputError(f"{path}: {COLLECTIONS} is not an object of collections")
+                else:
+                    data[key] = _value(events, event, value)
             yield path, data
-            yield from iter_documents(fields.get(COLLECTIONS) or {}, f"{path}/")
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def iter_documents(handle: IO[bytes]) -> Iterator[tuple[str, dict]]:
+    """(path, fields) for every document of a firestore.json stream, subcollections included."""
+    events: Events = iter(ijson.basic_parse(handle, use_float=True))
+    try:
+        event, _ = next(events, ("end", None))
+        if event != "start_map":
+            raise InputError(f"{FIRESTORE_FILE} must be an object of collections")
+        yield from _documents(events, "")
+    except ijson.JSONError as exc:
+        raise InputError(f"{FIRESTORE_FILE} is not valid JSON: {_first_line(exc)}") from exc
+
+
+def iter_auth_users(handle: IO[bytes]) -> Iterator[dict]:
+    """The users of an auth_users.json stream, one at a time."""
+    message = f'{AUTH_USERS_FILE} must be {{"users": [...]}}, as `firebase auth:export` writes it'
+    events: Events = iter(ijson.basic_parse(handle, use_float=True))
+    try:
+        event, _ = next(events, ("end", None))
+        if event != "start_map":
+            raise InputError(message)
+        seen = False
+        for event, key in events:
+            if event == "end_map":
+                break
+            event, value = next(events)
+            if key != "users":
+                _value(events, event, value)
+                continue
+            if event != "start_array":
+                raise InputError(message)
+            seen = True
+            for event, value in events:
+                if event == "end_array":
+                    break
+                user = _value(events, event, value)
+                if not isinstance(user, dict):
+                    raise InputError(f"{AUTH_USERS_FILE}: every user must be an object")
+                yield user
+        if not seen:
+            raise InputError(message)
+    except ijson.JSONError as exc:
+        raise InputError(f"{AUTH_USERS_FILE} is not valid JSON: {_first_line(exc)}") from exc
 
 
 def export_from_files(source_dir: Path, out: Path, *, hash_config: dict | None) -> dict:
@@ -55,31 +142,33 @@ def export_from_files(source_dir: Path, out: Path, *, hash_config: dict | None) 
     writer = ExportWriter(
         out, source={"kind": "files", "dir": str(source_dir.resolve())}, hash_config=hash_config
     )
-    # Files are read whole, so a re-run simply writes every stream again from the start.
+    # The files are read from the start each time, so a re-run writes every stream again.
     writer.streams.clear()
 
-    auth = _load_json(auth_path)
-    if not isinstance(auth, dict) or not isinstance(auth.get("users"), list):
-        raise InputError(f'{AUTH_USERS_FILE} must be {{"users": [...]}}, as `firebase auth:export` writes it')
-    users = auth["users"]
-    for start in range(0, len(users), PAGE):
-        writer.write_page(AUTH_STREAM, users[start : start + PAGE], cursor=str(start + PAGE))
+    with auth_path.open("rb") as handle:
+        page: list[dict] = []
+        written = 0
+        for user in iter_auth_users(handle):
+            page.append(user)
+            if len(page) >= PAGE:
+                written += len(page)
+                writer.write_page(AUTH_STREAM, page, cursor=str(written))
+                page = []
+        writer.write_page(AUTH_STREAM, page, cursor=str(written + len(page)))
     writer.finish_stream(AUTH_STREAM)
 
     firestore_path = source_dir / FIRESTORE_FILE
     if firestore_path.exists():
-        tree = _load_json(firestore_path)
-        if not isinstance(tree, dict):
-            raise InputError(f"{FIRESTORE_FILE} must be an object of collections")
         pages: dict[str, list[dict]] = {}
-        for path, data in iter_documents(tree):
-            stream = collection_pattern(path)
-            page = pages.setdefault(stream, [])
-            page.append({"path": path, "data": data})
-            if len(page) >= PAGE:
-                writer.write_page(stream, page, cursor=path)
-                page.clear()
-        for stream, page in pages.items():
-            writer.write_page(stream, page, cursor=page[-1]["path"] if page else None)
+        with firestore_path.open("rb") as handle:
+            for path, data in iter_documents(handle):
+                stream = collection_pattern(path)
+                records = pages.setdefault(stream, [])
+                records.append({"path": path, "data": data})
+                if len(records) >= PAGE:
+                    writer.write_page(stream, records, cursor=path)
+                    records.clear()
+        for stream, records in pages.items():
+            writer.write_page(stream, records, cursor=records[-1]["path"] if records else None)
             writer.finish_stream(stream)
     return writer.finish()

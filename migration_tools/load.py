@@ -21,6 +21,7 @@ from pathlib import Path
 import psycopg
 from psycopg.types.json import Jsonb
 
+from migration_tools import staging
 from migration_tools.mapping import model_defaults
 from migration_tools.row_files import LOAD_REJECTS_DIR, read_manifest
 from migration_tools.staging import TableSpec, create_stage, q, specs
@@ -28,17 +29,23 @@ from migration_tools.staging import TableSpec, create_stage, q, specs
 log = logging.getLogger("migration_tools.load")
 # Test hook: SIGKILL this process right after the named table's transaction commits (kill-and-resume tests).
 CRASH_AFTER_ENV = "MIGRATION_TOOLS_CRASH_AFTER"
+LOAD_LOCK = 0x6D6967726174  # pg_advisory_lock key held while a load runs ("migrat")
 
 
 # What the app may have changed since an earlier load and a re-run must not undo: a password the user
-# changed (or a migrated hash already upgraded to bcrypt) and a later sign-in.
+# changed (or a migrated hash already upgraded to bcrypt) and a later sign-in. `t` is the row in the
+# table, `r` the incoming one.
 _KEEP_APP_CHANGES = {
     ("users", "password_hash"): (
-        "CASE WHEN users.password_hash IS NULL OR users.password_hash LIKE 'firebase-scrypt$%%' "
-        "THEN EXCLUDED.password_hash ELSE users.password_hash END"
+        "CASE WHEN t.password_hash IS NULL OR t.password_hash LIKE 'firebase-scrypt$%%' "
+        "THEN r.password_hash ELSE t.password_hash END"
     ),
-    ("users", "last_login_at"): "GREATEST(users.last_login_at, EXCLUDED.last_login_at)",
+    ("users", "last_login_at"): "GREATEST(t.last_login_at, r.last_login_at)",
 }
+
+
+class LoadBusy(RuntimeError):
+    pass
 
 
 @dataclass
@@ -102,31 +109,42 @@ def _reject_rows(conn: psycopg.Connection, spec: TableSpec) -> list[dict]:
                 {"table": spec.name, "source": row[1], "firebase_id": row[0], "reason": reason(row)}
             )
 
-    for ref, ref_spec in spec.refs.items():
+    # The per-row checks in one pass: a row's reason is the first check it fails, in this order.
+    refs = list(spec.refs)
+    checks: list[tuple[str, Callable[[tuple], str]]] = []
+    for i, (ref, ref_spec) in enumerate(spec.refs.items()):
         if ref_spec["required"]:
-            take(
-                f"DELETE FROM mig_resolved WHERE {q(ref)} IS NULL "
-                f"RETURNING firebase_id, source, {q(ref + '__fid')}",
-                lambda row, ref=ref, t=ref_spec["table"]: (
-                    f"{ref}: {t} {row[2]!r} is not in the database (missing from the export, or rejected)"
-                    if row[2]
-                    else f"{ref} is missing"
-                ),
+            checks.append(
+                (
+                    f"{q(ref)} IS NULL",
+                    lambda row, ref=ref, t=ref_spec["table"], i=i: (
+                        f"{ref}: {t} {row[3 + i]!r} is not in the database (missing from the export, "
+                        "or rejected)"
+                        if row[3 + i]
+                        else f"{ref} is missing"
+                    ),
+                )
             )
     target = spec.target
     for column in spec.data:
         if not target.c[column].nullable:
-            take(
-                f"DELETE FROM mig_resolved WHERE {q(column)} IS NULL RETURNING firebase_id, source",
-                lambda row, column=column: f"{column} is empty",
-            )
+            checks.append((f"{q(column)} IS NULL", lambda row, column=column: f"{column} is empty"))
         length = getattr(target.c[column].type, "length", None)
         if length:
-            take(
-                f"DELETE FROM mig_resolved WHERE length({q(column)}) > {int(length)} "
-                "RETURNING firebase_id, source",
-                lambda row, column=column, length=length: f"{column} is longer than {length} characters",
+            checks.append(
+                (
+                    f"length({q(column)}) > {int(length)}",
+                    lambda row, column=column, length=length: f"{column} is longer than {length} characters",
+                )
             )
+    if checks:
+        failed = "CASE " + " ".join(f"WHEN {sql} THEN {i}" for i, (sql, _) in enumerate(checks)) + " END"
+        fids = "".join(f", {q(ref + '__fid')}" for ref in refs)
+        take(
+            f"DELETE FROM mig_resolved WHERE {failed} IS NOT NULL "
+            f"RETURNING firebase_id, source, {failed}{fids}",
+            lambda row: checks[row[2]][1](row),
+        )
     for key in spec.unique_keys():
         staged = ", ".join(k.format(a="r") for k in key)
         not_null = " AND ".join(f"{k.format(a='r')} IS NOT NULL" for k in key)
@@ -158,8 +176,7 @@ def _reject_rows(conn: psycopg.Connection, spec: TableSpec) -> list[dict]:
 def load_table(conn: psycopg.Connection, folder: Path, spec: TableSpec, batch_id: uuid.UUID) -> TableResult:
     """Stage, resolve, reject, upsert and map one table (inside the caller's transaction)."""
     result = TableResult(spec.name)
-    create_stage(conn, folder, spec)
-    result.staged = conn.execute("SELECT count(*) FROM mig_stage").fetchone()[0]
+    result.staged = create_stage(conn, folder, spec)
 
     select = ["s.source", "s.id", "s.firebase_id", *(f"s.{q(c)}" for c in spec.data)]
     joins = []
@@ -168,17 +185,23 @@ def load_table(conn: psycopg.Connection, folder: Path, spec: TableSpec, batch_id
         joins.append(f"LEFT JOIN {q(ref_spec['table'])} r{i} ON r{i}.firebase_id = s.{q(ref)}")
     conn.execute("DROP TABLE IF EXISTS mig_resolved")
     # DISTINCT ON: derived rows (a conversation per message) arrive once per source document.
-    conn.execute(
-        f"CREATE TEMP TABLE mig_resolved ON COMMIT DROP AS SELECT DISTINCT ON (s.firebase_id) "
-        f"{', '.join(select)} FROM mig_stage s {' '.join(joins)} ORDER BY s.firebase_id, s.source"
-    )
-    for ref, ref_spec in spec.refs.items():
-        if not ref_spec["required"]:
-            dangling = conn.execute(
-                f"SELECT count(*) FROM mig_resolved WHERE {q(ref)} IS NULL AND {q(ref + '__fid')} IS NOT NULL"
-            ).fetchone()[0]
-            if dangling:
-                result.dangling[ref] = dangling
+    # COLLATE "C": the same groups, sorted by bytes rather than through the locale.
+    resolved = conn.execute(
+        f'CREATE TEMP TABLE mig_resolved ON COMMIT DROP AS SELECT DISTINCT ON (s.firebase_id COLLATE "C") '
+        f"{', '.join(select)} FROM mig_stage s {' '.join(joins)} "
+        f'ORDER BY s.firebase_id COLLATE "C", s.source COLLATE "C"'
+    ).rowcount
+    optional = [ref for ref, ref_spec in spec.refs.items() if not ref_spec["required"]]
+    if optional:
+        counts = conn.execute(
+            "SELECT "
+            + ", ".join(
+                f"count(*) FILTER (WHERE {q(ref)} IS NULL AND {q(ref + '__fid')} IS NOT NULL)"
+                for ref in optional
+            )
+            + " FROM mig_resolved"
+        ).fetchone()
+        result.dangling = {ref: n for ref, n in zip(optional, counts, strict=True) if n}
 
     rejects = _reject_rows(conn, spec)
     result.rejected = len(rejects)
@@ -191,34 +214,44 @@ def load_table(conn: psycopg.Connection, folder: Path, spec: TableSpec, batch_id
     key = spec.conflict_key
     written = ["id", *(["firebase_id"] if spec.has_firebase_id else []), *spec.data, *spec.stored_refs]
     updatable = [c for c in written if c not in ("id", *key)]
-    columns = ", ".join(q(c) for c in written)
+    same_row = " AND ".join(f"t.{q(c)} = r.{q(c)}" for c in key)
+    if updatable:
+        # Rows already there are updated only where a value differs, so loading the same rows again
+        # changes nothing (and fires no update trigger).
+        incoming = {c: _KEEP_APP_CHANGES.get((spec.name, c), "r.{c}").format(c=q(c)) for c in updatable}
+        result.updated = conn.execute(
+            f"""UPDATE {q(spec.name)} t SET {", ".join(f"{q(c)} = {incoming[c]}" for c in updatable)}
+                FROM mig_resolved r WHERE {same_row}
+                AND ROW({", ".join(f"t.{q(c)}" for c in updatable)})
+                    IS DISTINCT FROM ROW({", ".join(incoming.values())})"""
+        ).rowcount
     defaults = {c: v for c, v in model_defaults(spec.name).items() if c not in written}
-    inserted_columns = ", ".join([columns, *(q(c) for c in defaults)])
-    selected = ", ".join([columns, *("%s" for _ in defaults)])
-    incoming = {c: _KEEP_APP_CHANGES.get((spec.name, c), "EXCLUDED.{c}").format(c=q(c)) for c in updatable}
-    assignments = ", ".join(f"{q(c)} = {incoming[c]}" for c in updatable)
-    current = ", ".join(f"{q(spec.name)}.{q(c)}" for c in updatable)
-    # Rows this load inserts go into the id map in the same statement. Rows it only updates or leaves
-    # alone were mapped by the run that inserted them (this batch resumed, or an earlier batch that owns
-    # them), so a rollback of this batch never deletes what an earlier one brought.
-    upsert = f"""
-        WITH upserted AS (
-            INSERT INTO {q(spec.name)} ({inserted_columns}) SELECT {selected} FROM mig_resolved
-            ON CONFLICT ({", ".join(q(c) for c in key)}) DO UPDATE SET {assignments}
-            WHERE ROW({current}) IS DISTINCT FROM ROW({", ".join(incoming.values())})
-            RETURNING id, (xmax = 0) AS inserted
+    inserted_columns = ", ".join([*(q(c) for c in written), *(q(c) for c in defaults)])
+    selected = ", ".join([*(f"r.{q(c)}" for c in written), *("%s" for _ in defaults)])
+    # New rows are plain inserts (an ON CONFLICT insert costs a speculative insertion per row; the
+    # load holds the migration lock, so no other load adds these keys meanwhile). Rows this load
+    # inserts go into the id map in the same statement. Rows it only updates or leaves alone were
+    # mapped by the run that inserted them (this batch resumed, or an earlier batch that owns them),
+    # so a rollback of this batch never deletes what an earlier one brought.
+    insert = f"""
+        WITH inserted AS (
+            INSERT INTO {q(spec.name)} ({inserted_columns}) SELECT {selected} FROM mig_resolved r
+            WHERE NOT EXISTS (SELECT 1 FROM {q(spec.name)} t WHERE {same_row})
+            RETURNING id
         ), mapped AS (
             INSERT INTO migration_id_map (batch_id, collection, firebase_id, table_name, row_id)
-            SELECT %s, r.source, r.firebase_id, %s, r.id
-            FROM mig_resolved r JOIN upserted u ON u.id = r.id AND u.inserted
-            ON CONFLICT (collection, firebase_id) DO NOTHING
+            SELECT %s, r.source, r.firebase_id, %s, r.id FROM mig_resolved r JOIN inserted i ON i.id = r.id
+            {{conflict}}
         )
-        SELECT inserted FROM upserted"""
-    flags = [row[0] for row in conn.execute(upsert, [*defaults.values(), batch_id, spec.name])]
-    result.inserted = sum(flags)
-    result.updated = len(flags) - result.inserted
-    remaining = conn.execute("SELECT count(*) FROM mig_resolved").fetchone()[0]
-    result.unchanged = remaining - len(flags)
+        SELECT count(*) FROM inserted"""
+    # A map entry can outlive its row (the app deleted it): then the earlier batch keeps the entry.
+    stale_map = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM mig_resolved r JOIN migration_id_map m "
+        "ON m.collection = r.source AND m.firebase_id = r.firebase_id)"
+    ).fetchone()[0]
+    insert = insert.format(conflict="ON CONFLICT (collection, firebase_id) DO NOTHING" if stale_map else "")
+    result.inserted = conn.execute(insert, [*defaults.values(), batch_id, spec.name]).fetchone()[0]
+    result.unchanged = resolved - result.rejected - result.inserted - result.updated
     return result
 
 
@@ -255,9 +288,12 @@ def load(
     manifest = read_manifest(folder)
     ordered = specs(manifest)
     source_project = source_project or json.dumps(manifest.get("source") or {})[:200]
-    with psycopg.connect(conninfo) as conn:
+    with staging.connect(conninfo) as conn:
         # A dry run does all the work in one transaction and rolls it back at the end.
         commit = (lambda: None) if dry_run else conn.commit
+        # One load at a time: the inserts below rely on no other load adding the same keys meanwhile.
+        if not conn.execute("SELECT pg_try_advisory_lock(%s)", (LOAD_LOCK,)).fetchone()[0]:
+            raise LoadBusy("another load is running against this database: wait for it to finish")
         batch_id, resumed = find_or_create_batch(
             conn, manifest["fingerprint"], source_project, run_dir=run_dir
         )

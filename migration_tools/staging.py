@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import sqlalchemy as sa
@@ -15,7 +16,19 @@ from migration_tools.mapping import table
 from migration_tools.row_files import rows_file
 
 COPY_CHUNK = 1 << 20
+# Staged tables and their sorts fit in memory at these sizes; PostgreSQL's defaults (8 MB of temp
+# buffers, 4 MB per sort) send a table of a few tens of thousands of rows to disk and back.
+SESSION_SETTINGS = {"temp_buffers": "128MB", "work_mem": "64MB"}
 _DIALECT = postgresql.dialect()
+
+
+def connect(conninfo: str, **kwargs: Any) -> psycopg.Connection:
+    """A connection for staging work (temp_buffers must be set before the session's first temp table)."""
+    conn = psycopg.connect(conninfo, **kwargs)
+    for name, value in SESSION_SETTINGS.items():
+        conn.execute("SELECT set_config(%s, %s, false)", (name, value))
+    conn.commit()
+    return conn
 
 
 def q(name: str) -> str:
@@ -118,8 +131,8 @@ def _chunks(path: Path) -> Iterator[bytes]:
             yield chunk
 
 
-def create_stage(conn: psycopg.Connection, folder: Path, spec: TableSpec, name: str = "mig_stage") -> None:
-    """A temp table `name` (dropped at commit) holding the table's rows file."""
+def create_stage(conn: psycopg.Connection, folder: Path, spec: TableSpec, name: str = "mig_stage") -> int:
+    """A temp table `name` (dropped at commit) holding the table's rows file; returns its row count."""
     target = spec.target
     definitions = ["source text", "id uuid", "firebase_id text"]
     definitions += [f"{q(c)} {stage_type(target.c[c])}" for c in spec.data]
@@ -127,6 +140,8 @@ def create_stage(conn: psycopg.Connection, folder: Path, spec: TableSpec, name: 
     conn.execute(f"DROP TABLE IF EXISTS {name}")
     conn.execute(f"CREATE TEMP TABLE {name} ({', '.join(definitions)}) ON COMMIT DROP")
     columns = ", ".join(q(c) for c in spec.columns)
-    with conn.cursor().copy(f"COPY {name} ({columns}) FROM STDIN") as copy:
-        for chunk in _chunks(rows_file(folder, spec.name)):
-            copy.write(chunk)
+    with conn.cursor() as cursor:
+        with cursor.copy(f"COPY {name} ({columns}) FROM STDIN") as copy:
+            for chunk in _chunks(rows_file(folder, spec.name)):
+                copy.write(chunk)
+        return cursor.rowcount

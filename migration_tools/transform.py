@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import sqlite3
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
@@ -31,8 +32,8 @@ from migration_tools.row_files import (
     ROWS_DIR,
     TRANSFORM_MANIFEST,
     WARNINGS,
+    copy_line,
     rows_file,
-    write_row,
 )
 from reachimpact.errors import Invalid
 from reachimpact.services import firebase_scrypt
@@ -40,6 +41,7 @@ from reachimpact.services.phones import normalize_phone
 
 ROW_NAMESPACE = uuid.UUID("5b0d7c3e-5f0e-4d1a-9a57-2f1f3c0e8a11")
 FIREBASE_ID_MAX = 128
+PROFILES_FILE = "profiles.sqlite"
 CONVERSATION_PREFIX = "conversation:"
 MEMBERSHIP_SOURCE = "auth/membership"
 _USER_COLUMNS = [
@@ -79,13 +81,56 @@ class Rejected(Exception):
     """One document cannot become a row; the message is the reason written to rejects.jsonl."""
 
 
-def row_id(table_name: str, firebase_id: str) -> uuid.UUID:
-    return uuid.uuid5(ROW_NAMESPACE, f"{table_name}:{firebase_id}")
+_NAMESPACE_SHA1 = hashlib.sha1(ROW_NAMESPACE.bytes)
+_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
+
+
+def row_id(table_name: str, firebase_id: str) -> str:
+    """uuid5(ROW_NAMESPACE, "table:firebase_id") as text, without building a UUID object per row."""
+    digest = _NAMESPACE_SHA1.copy()
+    digest.update(f"{table_name}:{firebase_id}".encode())
+    x = digest.hexdigest()
+    return f"{x[:8]}-{x[8:12]}-5{x[13:16]}-{_VARIANT[x[16]]}{x[17:20]}-{x[20:32]}"
 
 
 @lru_cache(maxsize=1 << 16)
 def _phone(raw: str, region: str) -> str:
     return normalize_phone(raw, region)
+
+
+class ProfileStore:
+    """users/{uid} documents by uid in a SQLite file beside the rows, so that memory stays flat however
+    many users the export holds; `take` looks one up and marks it as belonging to an Auth user."""
+
+    def __init__(self, path: Path) -> None:
+        path.unlink(missing_ok=True)
+        self.path = path
+        self.db = sqlite3.connect(path)
+        # A scratch file: no journal, no fsync.
+        self.db.execute("PRAGMA journal_mode = OFF")
+        self.db.execute("PRAGMA synchronous = OFF")
+        self.db.execute("CREATE TABLE profile (uid TEXT PRIMARY KEY, data TEXT NOT NULL, taken INTEGER)")
+
+    def put(self, uid: str, data: dict) -> None:
+        self.db.execute(
+            "INSERT INTO profile (uid, data) VALUES (?, ?) "
+            "ON CONFLICT (uid) DO UPDATE SET data = excluded.data",
+            (uid, json.dumps(data, ensure_ascii=False)),
+        )
+
+    def take(self, uid: str) -> dict:
+        row = self.db.execute("UPDATE profile SET taken = 1 WHERE uid = ? RETURNING data", (uid,)).fetchone()
+        return json.loads(row[0]) if row else {}
+
+    def untaken(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT uid FROM profile WHERE taken IS NULL ORDER BY rowid")]
+
+    def __len__(self) -> int:
+        return self.db.execute("SELECT count(*) FROM profile").fetchone()[0]
+
+    def close(self) -> None:
+        self.db.close()
+        self.path.unlink(missing_ok=True)
 
 
 @dataclass
@@ -97,6 +142,10 @@ class TableRows:
     refs: dict[str, dict]  # column → {"table", "required", "store"}
     handle: IO[str]
     count: int = 0
+    fields: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.fields = [*self.data, *self.refs]
 
     @property
     def columns(self) -> list[str]:
@@ -105,10 +154,10 @@ class TableRows:
     def write(self, source: str, firebase_id: str, values: dict[str, Any]) -> None:
         if len(firebase_id) > FIREBASE_ID_MAX:
             raise Rejected(f"id is longer than {FIREBASE_ID_MAX} characters")
-        row = [source, str(row_id(self.name, firebase_id)), firebase_id]
-        row += [values.get(c) for c in self.data]
-        row += [values.get(c) for c in self.refs]
-        write_row(self.handle, row)
+        get = values.get
+        self.handle.write(
+            copy_line([source, row_id(self.name, firebase_id), firebase_id, *[get(c) for c in self.fields]])
+        )
         self.count += 1
 
 
@@ -165,17 +214,20 @@ class Transformer:
 
     # --- Auth users, their profiles and personal organizations ------------------------------------------
 
-    def profiles(self) -> dict[str, dict]:
-        """users/{uid} documents by uid: one small dict per user, read before the Auth users stream."""
+    def profiles(self) -> ProfileStore:
+        """users/{uid} documents by uid, read before the Auth users stream."""
         collection = self.mapping.auth.profile_collection
-        found: dict[str, dict] = {}
+        store = ProfileStore(self.out / PROFILES_FILE)
         for record in self.export.read(collection):
             self.reports[collection].documents += 1
-            found[record["path"].split("/")[-1]] = record.get("data") or {}
-        return found
+            store.put(record["path"].split("/")[-1], record.get("data") or {})
+        return store
 
     def auth_users(self) -> None:
-        profiles = self.profiles()
+        with contextlib.closing(self.profiles()) as profiles:
+            self._auth_users(profiles)
+
+    def _auth_users(self, profiles: ProfileStore) -> None:
         profile_collection = self.mapping.auth.profile_collection
         hash_config = self.export.manifest.get("hash_config")
         params = to_parameters(hash_config) if hash_config else None
@@ -194,15 +246,13 @@ class Transformer:
             },
         )
         report = self.reports[AUTH]
-        seen: set[str] = set()
         for user in self.export.read(AUTH_STREAM):
             report.documents += 1
             uid = str(user.get("localId") or "")
             try:
                 if not uid:
                     raise Rejected("no localId")
-                seen.add(uid)
-                profile = profiles.get(uid, {})
+                profile = profiles.take(uid)
                 user_values = self._user_values(user, profile, params)
                 org_path = f"{profile_collection}/{uid}"
                 org_values = self._organization_values(user_values, profile, uid)
@@ -221,7 +271,7 @@ class Transformer:
                 report.rows += 1
             except Rejected as exc:
                 self.reject(AUTH, uid, str(exc))
-        for uid in profiles.keys() - seen:
+        for uid in profiles.untaken():
             self.reject(
                 profile_collection, f"{profile_collection}/{uid}", "profile of a user not in Firebase Auth"
             )
