@@ -3,9 +3,13 @@
     python bench/import_contacts.py [--rows 1000000]
 
 Generates a realistic file (names, phones in mixed spellings, 5 % bad rows, 3 % repeats), then measures
-(a) COPY of the same rows already normalised into a plain table and (b) our whole import (encoding
-scan, parsing, COPY, merge into the indexed contacts table), and prints rows/s for both, the ratio,
-our peak RSS, and the contacts page's queries at that size. Runs in a throw-away database.
+(a) a raw COPY of the same rows already normalised and (b) our whole import (encoding scan, parsing,
+COPY, merge into the indexed contacts table), and prints rows/s for both, their ratio, our peak RSS,
+and the contacts page's queries at that size (bench/contacts_query.py). Runs in a throw-away database.
+
+The goal ratio (issue #4: >= 20 %, stretch 25 %) divides by (a) as the issue defines it: COPY into a
+plain table, no indexes, no foreign key, the ~260k rows/s the issue quotes. A second ratio divides by
+a COPY into a table with contacts' indexes (not its foreign key), to show what the indexes cost.
 """
 
 from __future__ import annotations
@@ -16,7 +20,6 @@ import io
 import os
 import random
 import resource
-import statistics
 import sys
 import tempfile
 import time
@@ -27,6 +30,7 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.contacts_query import page_queries, report  # noqa: E402
 from tests.databases import create_database, drop_database, migrate  # noqa: E402
 
 FIRST = [
@@ -115,35 +119,6 @@ def baseline_copy(conninfo: str, organization_id: uuid.UUID) -> dict[str, float]
     return rates
 
 
-def page_queries(db_url: str, organization_id: uuid.UUID) -> dict[str, float]:
-    """Median milliseconds of the contacts page's queries at this size."""
-    os.environ["DATABASE_URL"] = db_url
-    from reachimpact.db import session_scope
-    from reachimpact.models import Role
-    from reachimpact.services import contacts
-    from reachimpact.services.auth import Principal
-
-    principal = Principal(uuid.uuid4(), organization_id, Role.OWNER)
-    cases = {
-        "first page": {},
-        "search name": {"q": "smi"},
-        "search phone": {"q": "(415) 201-0005"},
-        "search last digits": {"q": "0143"},
-        "tag filter": {"tag": "donor"},
-        "sort by name": {"sort": "name"},
-    }
-    timings = {}
-    for label, params in cases.items():
-        samples = []
-        for _ in range(7):
-            with session_scope() as session:
-                started = time.perf_counter()
-                contacts.list_contacts(session, principal, page_size=50, **params)
-                samples.append((time.perf_counter() - started) * 1000)
-        timings[label] = statistics.median(samples)
-    return timings
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -180,21 +155,20 @@ def main() -> None:
             peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         rates = baseline_copy(conninfo, organization_id)
-        raw = rates["indexed like contacts"]
+        raw, indexed = rates["bare table"], rates["indexed like contacts"]
 
         print(
             f"import: {result.imported:,} imported, {result.skipped:,} skipped, {result.rejected:,} rejected"
         )
-        print(f"raw COPY, same rows, into a bare table:        {rates['bare table']:,.0f} rows/s")
-        print(f"raw COPY, same rows, into a contacts-like table: {raw:,.0f} rows/s (baseline)")
+        print(f"raw COPY, same rows, into a plain table:         {raw:,.0f} rows/s (baseline)")
+        print(f"raw COPY, same rows, into a contacts-like table: {indexed:,.0f} rows/s")
         print(f"our import (read, parse, COPY, merge):           {ours:,.0f} rows/s")
-        print(f"ratio ours / baseline:                            {ours / raw:.1%}")
-        print(f"ratio ours / bare-table COPY:                     {ours / rates['bare table']:.1%}")
-        print(f"peak RSS: {peak_mb:.0f} MB (parser child: {child_mb:.0f} MB)")
+        print(f"ratio ours / raw COPY (goal >= 20 %):             {ours / raw:.1%}")
+        print(f"ratio ours / COPY into contacts' indexes:         {ours / indexed:.1%}")
+        print(f"peak RSS: {peak_mb:.0f} MB (parser child: {child_mb:.0f} MB; goal < 300 MB)")
         with psycopg.connect(conninfo, autocommit=True) as conn:
             conn.execute("VACUUM ANALYZE contacts")
-        for label, ms in page_queries(db_url, organization_id).items():
-            print(f"contacts page, {label:<20} {ms:7.1f} ms (median of 7)")
+        report(page_queries(db_url, organization_id))
     finally:
         drop_database(name)
 

@@ -53,8 +53,16 @@ class Contact(SQLModel, table=True):
             sa.text('lower(email) COLLATE "C"'),
             info=COMPARED_BY_HAND,
         ),
-        # Searching by the last digits of a number ("…0143"); byte-wise like the phone column itself.
-        sa.Index("ix_contacts_org_phone_reversed", "organization_id", sa.text("reverse(phone)")),
+        # Searching by the last digits of a number ("…0143"). A GIN over the last 3 and 4 digits, not a
+        # btree over reverse(phone): those keys repeat (10,000 values), so GIN's pending list takes an
+        # import's rows in bulk, where a btree took each at a random page (~15 % of a 1M import's merge).
+        # "right" is quoted as PostgreSQL prints it back (RIGHT is a keyword), for the by-hand check.
+        sa.Index(
+            "ix_contacts_phone_suffixes",
+            sa.text('(ARRAY["right"(phone, 3), "right"(phone, 4)])'),
+            postgresql_using="gin",
+            info=COMPARED_BY_HAND,
+        ),
         sa.Index("ix_contacts_tags", "tags", postgresql_using="gin"),
     )
 

@@ -122,7 +122,7 @@ class ContactsState(AppState):
 
     rows: list[ContactRow] = rx.field(default_factory=list)
     total: int = 0
-    # A broad search or filter is counted only up to services.contacts.FILTERED_COUNT_CAP: "10000+".
+    # A broad search or filter is counted only up to services.contacts.PAGE_COUNT_CAP: "1,000+".
     total_capped: bool = False
     page_number: int = 1
     has_next: bool = False
@@ -205,6 +205,7 @@ class ContactsState(AppState):
             tag=self.tag or None,
             cursor=self._cursors[-1] or None,
             page_size=PAGE_SIZE,
+            count_cap=contacts.PAGE_COUNT_CAP,
             sort=self.sort,
         )
         tz = self._organization_zone(session, principal)

@@ -115,6 +115,9 @@ def test_search_sort_and_keyset_paging(client: TestClient, session: Session) -> 
     assert names_of(q="eve@exa")[0] == ["Eve"]
     assert names_of(q="(212) 555-0003")[0] == ["Dan"]  # a number in any spelling
     assert names_of(q="0003")[0] == ["Dan"]  # or its last digits
+    assert names_of(q="003")[0] == ["Dan"]  # three are enough
+    assert names_of(q="555-0003")[0] == ["Dan"]  # more than four: the rest are checked row by row
+    assert names_of(q="9990003")[0] == []
     tagged, body = names_of(tag="donor")
     assert tagged == ["Dan", "Bob"] and body["total"] == 2
 
