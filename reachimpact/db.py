@@ -6,12 +6,15 @@ fresh clone runs without a database server installed.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from functools import lru_cache
 from pathlib import Path
 
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import Engine, create_engine, make_url, text
 from sqlmodel import Session
 
@@ -70,6 +73,53 @@ def session_scope() -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+# The async path, for the few hot routes where a thread hop and the ORM cost more than the work itself
+# (Twilio's status callbacks). An asyncio pool belongs to the event loop that opened it, and a process
+# may run several loops (the app's, a test client's, a job's), so there is one pool per running loop.
+_async_pools: dict[asyncio.AbstractEventLoop, AsyncConnectionPool[AsyncConnection]] = {}
+
+
+async def _async_pool() -> AsyncConnectionPool[AsyncConnection]:
+    loop = asyncio.get_running_loop()
+    pool = _async_pools.get(loop)
+    if pool is None:
+        # Pools of loops that ended without close_async_pool() hold nothing usable: let them go.
+        for gone in [other for other in _async_pools if other.is_closed()]:
+            del _async_pools[gone]
+        pool = AsyncConnectionPool(
+            libpq_url(database_url()),
+            kwargs={"autocommit": True},
+            min_size=1,
+            max_size=10,
+            open=False,
+            name="reachimpact-async",
+        )
+        # Opening does not yield to the loop, so no other task can see the pool before it is open.
+        _async_pools[loop] = pool
+        await pool.open()
+    return pool
+
+
+@asynccontextmanager
+async def async_connection() -> AsyncIterator[AsyncConnection]:
+    """A psycopg async connection from this event loop's pool, for plain SQL.
+
+    It is in autocommit mode: a single statement commits on its own, in one round trip (no BEGIN and
+    COMMIT around it). Statements that must commit together go in `async with conn.transaction():`,
+    which commits on success and rolls back on error.
+    """
+    pool = await _async_pool()
+    async with pool.connection() as conn:
+        yield conn
+
+
+async def close_async_pool() -> None:
+    """Close the running event loop's pool, if it has one (at the app's shutdown)."""
+    pool = _async_pools.pop(asyncio.get_running_loop(), None)
+    if pool is not None:
+        await pool.close()
 
 
 def ping() -> bool:

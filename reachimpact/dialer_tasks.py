@@ -6,6 +6,8 @@
   mid-tick, a restart); a waiting tick's queueing lock makes this a no-op otherwise.
 - telephony.simulate_call: the next event of a simulated call (services.telephony.simulator).
 - telephony.machine_answered: hang up on, or leave a message with, an answering machine.
+- dialer.silent_calls (every minute): asks the provider about calls whose callbacks went quiet
+  (services.silent_calls), so a lost final callback never holds a line for ever.
 - dialer.cleanup (hourly): forget finished ticks and simulator events older than an hour.
 """
 
@@ -19,7 +21,7 @@ from procrastinate import JobContext, RetryStrategy
 
 from reachimpact.db import session_scope
 from reachimpact.jobs import app
-from reachimpact.services import call_events, dial_ticks, dialer
+from reachimpact.services import call_events, dial_ticks, dialer, silent_calls
 from reachimpact.services.telephony import get_provider, simulator
 
 logger = logging.getLogger(__name__)
@@ -56,6 +58,14 @@ def simulate_call(state: dict[str, Any], steps: list[dict[str, Any]], scale: flo
 def machine_answered(call_id: str) -> None:
     with session_scope() as session:
         call_events.act_on_machine(session, uuid.UUID(call_id), provider=get_provider())
+
+
+@app.periodic(cron="* * * * *", periodic_id="dialer-silent-calls")
+@app.task(name="dialer.silent_calls", queue=dial_ticks.QUEUE, retry=False)
+def dialer_silent_calls(timestamp: int) -> None:
+    settled = silent_calls.check_silent_calls(provider=get_provider())
+    if settled:
+        logger.info("settled %d quiet calls", settled)
 
 
 @app.periodic(cron="17 * * * *", periodic_id="dialer-cleanup")

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 import reflex as rx
 
 from reachimpact import pages  # noqa: F401 - importing registers every page
-from reachimpact.api.app import create_api
+from reachimpact.api.app import api_lifespan, create_api
 from reachimpact.jobs import app as job_queue
 from reachimpact.settings import require_startable_settings
 from reachimpact.state.live import listen_for_changes
@@ -27,4 +27,5 @@ async def _job_queue_open() -> AsyncIterator[None]:
 
 
 app.register_lifespan_task(_job_queue_open)
+app.register_lifespan_task(api_lifespan)
 app.register_lifespan_task(listen_for_changes)

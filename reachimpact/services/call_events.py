@@ -5,6 +5,9 @@ a retried delivery finds its key taken and changes nothing. A call's status only
 (queued → initiated → ringing → in-progress → a final status): a late "ringing" after "completed"
 is kept in the timeline and otherwise ignored. The signature is checked before any of this, by the
 router (services.telephony.signatures).
+
+Status callbacks, the busiest route, run on the async pool (handle_status_async: plain SQL, no thread);
+handle_status is the same on a caller's session. The rarer callbacks use the session.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session, select
 
+from reachimpact.db import async_connection
 from reachimpact.errors import Invalid
 from reachimpact.models import (
     FINAL_CALL_STATUSES,
@@ -30,10 +34,10 @@ from reachimpact.models import (
     Organization,
     WebhookEvent,
 )
+from reachimpact.models.campaign import default_retry_policy
 from reachimpact.services import job_queue
-from reachimpact.services.dialer import finish_attempt
 from reachimpact.services.do_not_contact import opt_out_contact
-from reachimpact.services.telephony import TelephonyProvider, twiml
+from reachimpact.services.telephony import DEAD_NUMBER_CODES, TelephonyProvider, twiml
 from reachimpact.services.telephony.urls import GATHER_PATH, callback_url
 
 MACHINE_TASK = "telephony.machine_answered"
@@ -117,17 +121,27 @@ def _advance(call: Call, status: str, at: datetime) -> bool:
     return True
 
 
-# One round trip for the most frequent delivery (Twilio sends four or more per call): lock the call,
-# record the delivery unless its key is taken, and move the status forward only — all in one
-# statement. Only a call reaching its final status goes on to settle its contact (finish_attempt).
+# One statement, so one round trip and one transaction, for every status delivery (Twilio sends four
+# or more per call): lock the call, record the delivery unless its key is taken, move the status
+# forward only and, when that move reaches a final status, settle the campaign contact.
 _OLD_RANK = (
     "CASE target.old_status WHEN 'queued' THEN 0 WHEN 'initiated' THEN 1 WHEN 'ringing' THEN 2 "
     "WHEN 'in-progress' THEN 3 ELSE 4 END"
 )
-# Driver-level placeholders: executed with exec_driver_sql, which skips SQLAlchemy's statement
-# processing on this hot path.
-_APPLY_STATUS = f"""
-    WITH target AS (
+# Settling, for Twilio's callbacks and the dialer's refusals alike (dialer._dial sends those here as a
+# "failed" status): only the latest attempt of a contact still dialling, whose row is locked after the
+# call's; a dead number fails the contact and goes on the do-not-contact list; an opt-out or a
+# completed call ends it; otherwise the campaign's retry policy (over the defaults; a status without a
+# rule follows "failed") retries it later or gives up.
+_ENDED = "('completed', 'machine', 'opted_out')"
+_RETRY = (
+    f"s.outcome NOT IN {_ENDED} AND s.outcome <> 'bad_number' "
+    "AND e.attempts < CAST(s.rule ->> 'max_attempts' AS int)"
+)
+# psycopg placeholders: run by psycopg itself on the async path, and through exec_driver_sql (which
+# skips SQLAlchemy's statement processing) on the sync one.
+_MOVE_STATUS = f"""
+    target AS (
         SELECT id, organization_id, status AS old_status FROM calls
         WHERE (CAST(%(call_id)s AS uuid) IS NOT NULL AND id = %(call_id)s
                AND (twilio_sid IS NULL OR twilio_sid = %(sid)s))
@@ -150,55 +164,109 @@ _APPLY_STATUS = f"""
                                ELSE c.answered_at END,
             status = CASE WHEN %(rank)s > {_OLD_RANK} THEN %(status)s
                           ELSE c.status END,
+            -- Only the final status that ends the call writes how it ended: a second, late one
+            -- (busy, then completed) changes nothing.
             ended_at = CASE WHEN %(rank)s = 4 AND %(rank)s > {_OLD_RANK} THEN %(at)s ELSE c.ended_at END,
-            duration_seconds = CASE WHEN %(rank)s = 4 THEN coalesce(%(duration)s, c.duration_seconds)
+            duration_seconds = CASE WHEN %(rank)s = 4 AND %(rank)s > {_OLD_RANK}
+                                    THEN coalesce(%(duration)s, c.duration_seconds)
                                     ELSE c.duration_seconds END,
-            error_code = CASE WHEN %(rank)s = 4 THEN coalesce(%(error_code)s, c.error_code)
-                              ELSE c.error_code END,
+            error_code = CASE WHEN %(rank)s = 4 AND %(rank)s > {_OLD_RANK}
+                              THEN coalesce(%(error_code)s, c.error_code) ELSE c.error_code END,
             updated_at = %(now)s
         FROM delivery, target
         WHERE c.id = delivery.call_id AND c.id = target.id
-        RETURNING c.id, %(rank)s > {_OLD_RANK} AS advanced
+        RETURNING c.id, c.organization_id, c.campaign_contact_id, c.contact_id, c.created_at, c.to_number,
+                  c.status, c.error_code, c.outcome, c.answered_by, %(rank)s > {_OLD_RANK} AS advanced
+    )"""
+# A live call's status skips the settling: the database takes longer to plan it than to run the rest.
+_APPLY_STATUS = f"WITH {_MOVE_STATUS} SELECT id, advanced FROM moved"
+_APPLY_FINAL_STATUS = f"""
+    WITH {_MOVE_STATUS}, settling AS (
+        SELECT e.id, m.organization_id, m.to_number, m.error_code,
+               CASE WHEN m.error_code = ANY(%(dead_codes)s) THEN 'bad_number'
+                    WHEN m.outcome = 'opt_out' THEN 'opted_out'
+                    WHEN m.status = 'completed' AND m.answered_by ~ '^(machine|fax)' THEN 'machine'
+                    ELSE m.status END AS outcome,
+               coalesce(k.retry_policy -> m.status, CAST(%(default_policy)s AS jsonb) -> m.status,
+                        k.retry_policy -> 'failed', CAST(%(default_policy)s AS jsonb) -> 'failed') AS rule
+        FROM moved m
+        JOIN campaign_contacts e ON e.id = m.campaign_contact_id
+        LEFT JOIN campaigns k ON k.id = e.campaign_id
+        WHERE m.advanced
+          -- An older attempt's late news settles nothing. (Through the contact's index:
+          -- calls.campaign_contact_id has none.)
+          AND NOT EXISTS (SELECT 1 FROM calls later
+                          WHERE later.contact_id = m.contact_id AND later.campaign_contact_id = e.id
+                            AND (later.created_at, later.id) > (m.created_at, m.id))
+    ), settled AS (
+        UPDATE campaign_contacts e SET
+            status = CASE WHEN {_RETRY} THEN 'pending' WHEN s.outcome IN {_ENDED} THEN 'done'
+                          ELSE 'failed' END,
+            last_outcome = s.outcome,
+            next_attempt_at = CASE WHEN {_RETRY} THEN %(clock)s
+                                   + make_interval(mins => CAST(s.rule ->> 'delay_minutes' AS int)) END,
+            updated_at = %(clock)s
+        FROM settling s
+        WHERE e.id = s.id AND e.status = 'dialing'  -- rechecked once the row is locked
+        RETURNING s.organization_id, s.to_number, s.error_code, s.outcome
+    ), bad_number AS (
+        INSERT INTO opt_outs (id, organization_id, phone, channel, source, reason)
+        SELECT gen_random_uuid(), organization_id, to_number, 'call', 'bad_number',
+               'Twilio error ' || error_code || ': the number is invalid or unreachable'
+        FROM settled WHERE outcome = 'bad_number'
+        ON CONFLICT ON CONSTRAINT uq_opt_outs_org_phone_channel DO NOTHING
     )
     SELECT id, advanced FROM moved
     """
+_DEFAULT_POLICY = json.dumps(default_retry_policy())
+_DEAD_CODES = sorted(DEAD_NUMBER_CODES)
 
 
-def handle_status(
-    session: Session, *, call_id: uuid.UUID | None, fields: dict[str, str], now: datetime | None = None
-) -> None:
-    """A status callback (initiated, ringing, answered, completed / busy / no-answer / failed)."""
-    now = now or _now()
+def _status_parameters(call_id: uuid.UUID | None, fields: dict[str, str], now: datetime) -> dict[str, Any]:
+    """The parameters of _APPLY_STATUS for a delivery; Invalid when it names no known status or call."""
     sid, status = fields.get("CallSid", ""), fields.get("CallStatus", "")
     if status not in _RANK:
         raise Invalid(f"Unknown CallStatus {status!r}.")
     if call_id is None and not sid:
         raise Invalid("The delivery names no call.")
     duration = fields.get("CallDuration", "")
-    moved = (
-        session.connection()
-        .exec_driver_sql(
-            _APPLY_STATUS,
-            {
-                "call_id": call_id,
-                "sid": sid,
-                "key": _key(sid, call_id, "status", status),
-                "payload": json.dumps(fields),
-                "status": status,
-                "rank": rank(status),
-                "answered_by": fields.get("AnsweredBy", "")[:32] or None,
-                "at": _moment(fields, now),
-                "duration": int(duration) if duration.isdigit() else None,
-                "error_code": fields.get("ErrorCode", "")[:16] or None,
-                "now": _now(),
-            },
-        )
-        .first()
-    )
-    if moved is not None and moved.advanced and status in FINAL_CALL_STATUSES:
-        call = session.get(Call, moved.id, populate_existing=True)  # changed by the statement above
-        assert call is not None
-        finish_attempt(session, call, now=now)
+    return {
+        "call_id": call_id,
+        "sid": sid,
+        "key": _key(sid, call_id, "status", status),
+        "payload": json.dumps(fields),
+        "status": status,
+        "rank": rank(status),
+        "answered_by": fields.get("AnsweredBy", "")[:32] or None,
+        "at": _moment(fields, now),
+        "duration": int(duration) if duration.isdigit() else None,
+        "error_code": fields.get("ErrorCode", "")[:16] or None,
+        "now": _now(),
+        "clock": now,  # the contact's retry is due counting from here (a controlled clock in tests)
+        "dead_codes": _DEAD_CODES,
+        "default_policy": _DEFAULT_POLICY,
+    }
+
+
+def _statement(parameters: dict[str, Any]) -> str:
+    return _APPLY_FINAL_STATUS if parameters["status"] in FINAL_CALL_STATUSES else _APPLY_STATUS
+
+
+def handle_status(
+    session: Session, *, call_id: uuid.UUID | None, fields: dict[str, str], now: datetime | None = None
+) -> None:
+    """A status callback (initiated, ringing, answered, completed / busy / no-answer / failed)."""
+    parameters = _status_parameters(call_id, fields, now or _now())
+    session.connection().exec_driver_sql(_statement(parameters), parameters)
+
+
+async def handle_status_async(
+    *, call_id: uuid.UUID | None, fields: dict[str, str], now: datetime | None = None
+) -> None:
+    """handle_status on the async pool, committed on its own: one round trip, no thread, no ORM."""
+    parameters = _status_parameters(call_id, fields, now or _now())
+    async with async_connection() as conn:
+        await conn.execute(_statement(parameters), parameters)
 
 
 def _script_fields(session: Session, call: Call) -> dict[str, str]:

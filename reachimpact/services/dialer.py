@@ -30,7 +30,6 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session, col, func, select
 
 from reachimpact.db import session_scope
@@ -46,15 +45,13 @@ from reachimpact.models import (
     Contact,
     Direction,
     MachineAction,
-    OptOut,
-    OptOutChannel,
     Organization,
 )
 from reachimpact.models.campaign import default_retry_policy
-from reachimpact.services import campaigns
+from reachimpact.services import call_events, campaigns
 from reachimpact.services.dial_ticks import schedule_tick
 from reachimpact.services.do_not_contact import calls_blocked
-from reachimpact.services.telephony import DEAD_NUMBER_CODES, OutboundCall, TelephonyError, TelephonyProvider
+from reachimpact.services.telephony import OutboundCall, TelephonyError, TelephonyProvider
 from reachimpact.services.telephony.urls import (
     AMD_PATH,
     RECORDING_PATH,
@@ -86,79 +83,6 @@ class TickResult:
     # Why the tick stopped where it did: dialled, paced, busy (concurrency), idle, not_running, ...
     reason: str
     next_tick_in: float | None  # seconds; None when the campaign no longer ticks
-
-
-# --- outcomes: retry policy and dead numbers --------------------------------------------------------
-
-
-def mark_bad_number(session: Session, *, organization_id: uuid.UUID, phone: str, code: str) -> None:
-    """Keep a dead number from being dialled again: an entry on the organization's do-not-contact list
-    for calls, with source 'bad_number' and Twilio's error code as the reason.
-
-    That list is what `may_contact` and the claim query already refuse; the contact page shows the
-    number as do-not-contact, and a manager who corrects the number can remove the entry there.
-    """
-    session.execute(
-        insert(OptOut)
-        .values(
-            id=uuid.uuid4(),
-            organization_id=organization_id,
-            phone=phone,
-            channel=OptOutChannel.CALL,
-            source="bad_number",
-            reason=f"Twilio error {code}: the number is invalid or unreachable",
-        )
-        .on_conflict_do_nothing(constraint="uq_opt_outs_org_phone_channel")
-    )
-
-
-def finish_attempt(session: Session, call: Call, *, now: datetime) -> None:
-    """A campaign call reached a final status: settle its contact (done, retry later, or give up)."""
-    if call.campaign_contact_id is None:
-        return
-    entry = session.get(CampaignContact, call.campaign_contact_id, with_for_update=True)
-    if entry is None or entry.status != CampaignContactStatus.DIALING:
-        return
-    latest = session.exec(
-        select(Call.id)
-        .where(Call.campaign_contact_id == entry.id)
-        .order_by(col(Call.created_at).desc(), col(Call.id).desc())
-        .limit(1)
-    ).first()
-    if latest != call.id:
-        return  # an older attempt's late news
-    entry.updated_at = now
-    if call.error_code in DEAD_NUMBER_CODES:
-        mark_bad_number(
-            session, organization_id=call.organization_id, phone=call.to_number, code=call.error_code
-        )
-        entry.status, entry.last_outcome, entry.next_attempt_at = (
-            CampaignContactStatus.FAILED,
-            "bad_number",
-            None,
-        )
-        return
-    if call.outcome == "opt_out":
-        entry.status, entry.last_outcome, entry.next_attempt_at = (
-            CampaignContactStatus.DONE,
-            "opted_out",
-            None,
-        )
-        return
-    if call.status == CallStatus.COMPLETED:
-        machine = (call.answered_by or "").startswith(("machine", "fax"))
-        entry.status, entry.next_attempt_at = CampaignContactStatus.DONE, None
-        entry.last_outcome = "machine" if machine else "completed"
-        return
-    campaign = session.get(Campaign, entry.campaign_id)
-    policy = {**default_retry_policy(), **(campaign.retry_policy if campaign else {})}
-    rule = policy.get(call.status) or policy["failed"]
-    entry.last_outcome = call.status
-    if entry.attempts < int(rule["max_attempts"]):
-        entry.status = CampaignContactStatus.PENDING
-        entry.next_attempt_at = now + timedelta(minutes=int(rule["delay_minutes"]))
-    else:
-        entry.status, entry.next_attempt_at = CampaignContactStatus.FAILED, None
 
 
 # --- the tick -------------------------------------------------------------------------------------
@@ -392,18 +316,12 @@ def _dial(provider: TelephonyProvider, request: OutboundCall, now: datetime) -> 
     try:
         sid = provider.place_call(request)
     except TelephonyError as exc:
+        logger.info("dial %s refused: %s", request.call_id, exc)
+        # Settled exactly as Twilio's own "failed" callback would be (retry policy, dead numbers), and
+        # kept in the call's timeline with the error code.
+        refusal = {"CallSid": "", "CallStatus": CallStatus.FAILED.value, "ErrorCode": exc.code or ""}
         with session_scope() as session:
-            call = session.get(Call, request.call_id, with_for_update=True)
-            if call is None or call.status != CallStatus.QUEUED:
-                return
-            call.status, call.error_code, call.ended_at, call.updated_at = (
-                CallStatus.FAILED,
-                exc.code,
-                now,
-                now,
-            )
-            logger.info("dial %s refused: %s", call.id, exc)
-            finish_attempt(session, call, now=now)
+            call_events.handle_status(session, call_id=request.call_id, fields=refusal, now=now)
         return
     except Exception:
         # No answer either way (a network error): the call may or may not exist. It stays without SID

@@ -86,6 +86,15 @@ class FakeTwilio:
 
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
                 recorded = self._record()
+                if not recorded.path.endswith("/Calls.json"):  # one call: /Calls/{sid}.json
+                    sid = recorded.path.rsplit("/", 1)[-1].removesuffix(".json")
+                    with fake.lock:
+                        call = fake.calls.get(sid)
+                    if call is None:
+                        self._answer(404, {"code": 20404, "message": "not found", "status": 404})
+                    else:
+                        self._answer(200, call)
+                    return
                 to, from_ = recorded.query.get("To", [None])[0], recorded.query.get("From", [None])[0]
                 with fake.lock:
                     found = [

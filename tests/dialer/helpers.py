@@ -16,7 +16,7 @@ from reachimpact.models import Contact
 from reachimpact.services import campaigns
 from reachimpact.services.auth import Principal
 from reachimpact.services.campaigns import CampaignIn
-from reachimpact.services.telephony import OutboundCall, TelephonyError, signatures
+from reachimpact.services.telephony import CallReport, OutboundCall, TelephonyError, signatures
 from reachimpact.services.telephony.urls import public_url
 
 
@@ -79,6 +79,9 @@ class RecordingProvider:
     placed: list[OutboundCall] = field(default_factory=list)
     sids: dict[uuid.UUID, str] = field(default_factory=dict)
     hung_up: list[str] = field(default_factory=list)
+    # SID → what call_report answers (a SID not here: the provider knows no such call).
+    reports: dict[str, CallReport] = field(default_factory=dict)
+    asked: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     name: str = "recording"
 
@@ -92,6 +95,10 @@ class RecordingProvider:
 
     def find_call(self, call: OutboundCall, *, recorded_at: datetime) -> str | None:
         return self.sids.get(call.call_id)
+
+    def call_report(self, sid: str) -> CallReport | None:
+        self.asked.append(sid)
+        return self.reports.get(sid)
 
     def hang_up(self, sid: str) -> None:
         self.hung_up.append(sid)

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from reachimpact.models import Call
 from reachimpact.services import dialer
-from reachimpact.services.telephony import OutboundCall, TelephonyError, get_provider
+from reachimpact.services.telephony import CallReport, OutboundCall, TelephonyError, get_provider
 from reachimpact.services.telephony.twilio import TwilioProvider
 from tests.dialer.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
 from tests.dialer.helpers import make_contacts, new_campaign, start
@@ -118,6 +118,17 @@ def test_find_hang_up_and_leave_a_message(fake: FakeTwilio, twilio: TwilioProvid
         {"Status": ["completed"]},
         {"Twiml": ["<Response><Say>Hello</Say><Hangup/></Response>"]},
     ]
+
+
+def test_a_quiet_call_is_looked_up_by_its_sid(fake: FakeTwilio, twilio: TwilioProvider) -> None:
+    sid = twilio.place_call(request())
+    assert twilio.call_report(sid) == CallReport("queued", None)
+    with fake.lock:
+        fake.calls[sid].update(status="completed", duration="42")
+    assert twilio.call_report(sid) == CallReport("completed", 42)
+    assert twilio.call_report("CA" + "0" * 32) is None  # Twilio knows no such call
+    lookups = [r.path for r in fake.requests if r.method == "GET"]
+    assert lookups[0] == f"/2010-04-01/Accounts/{ACCOUNT_SID}/Calls/{sid}.json"
 
 
 def test_the_dialer_uses_twilio_when_it_is_configured(

@@ -342,3 +342,89 @@ def test_every_call_change_is_announced_with_notify(
     assert [h["status"] for h in mine] == ["queued", "queued", "ringing"]
     assert mine[-1]["organization_id"] == str(call.organization_id)
     assert mine[-1]["campaign_id"] == str(call.campaign_id)
+
+
+def entry_of(session: Session, call: Call) -> CampaignContact:
+    session.expire_all()
+    entry = session.get(CampaignContact, call.campaign_contact_id)
+    assert entry is not None
+    return entry
+
+
+def retry_delay(entry: CampaignContact) -> timedelta | None:
+    return entry.next_attempt_at - entry.updated_at if entry.next_attempt_at else None
+
+
+def test_final_statuses_settle_the_contact_by_outcome_and_retry_policy(
+    client: TestClient, session: Session
+) -> None:
+    machine, person, busy, canceled = dial(
+        session, 4, retry_policy={"busy": {"delay_minutes": 30, "max_attempts": 1}}
+    )
+    status(client, machine, "completed", AnsweredBy="machine_end_beep", CallDuration="20")
+    status(client, person, "completed", AnsweredBy="human", CallDuration="20")
+    status(client, busy, "busy")  # its only attempt
+    status(client, canceled, "canceled")  # no rule of its own: the "failed" one (60 minutes, 2 attempts)
+
+    settled = {name: entry_of(session, call) for name, call in locals().items() if isinstance(call, Call)}
+    assert {name: (e.status, e.last_outcome, retry_delay(e)) for name, e in settled.items()} == {
+        "machine": ("done", "machine", None),
+        "person": ("done", "completed", None),
+        "busy": ("failed", "busy", None),
+        "canceled": ("pending", "canceled", timedelta(minutes=60)),
+    }
+
+
+@pytest.mark.parametrize("code", ["21211", "21215"])
+def test_a_failed_call_settles_its_contact_as_a_refused_dial_does(
+    client: TestClient, session: Session, code: str
+) -> None:
+    # Twilio's "failed" callback and the provider refusing the dial must leave the same contact state
+    # and the same do-not-contact list.
+    policy = {"failed": {"delay_minutes": 5, "max_attempts": 2}}
+    (called,) = dial(session, retry_policy=policy)
+    assert status(client, called, "failed", ErrorCode=code).status_code == 204
+
+    member = make_member(session)
+    (refused,) = make_contacts(session, member.organization_id, 1, time_zone="America/New_York", area="303")
+    campaign_id = new_campaign(session, member, calls_per_minute=600, retry_policy=policy)
+    start(session, member, campaign_id, now=NOON_IN_NEW_YORK)
+    provider = RecordingProvider(refuse={refused.phone: code})
+    dialer.run_tick(campaign_id, provider=provider, now=NOON_IN_NEW_YORK)
+
+    by_webhook = entry_of(session, called)
+    by_dialer = session.exec(select(CampaignContact).where(CampaignContact.contact_id == refused.id)).one()
+    dialer_delay = by_dialer.next_attempt_at - NOON_IN_NEW_YORK if by_dialer.next_attempt_at else None
+    assert (by_webhook.status, by_webhook.attempts, by_webhook.last_outcome, retry_delay(by_webhook)) == (
+        by_dialer.status,
+        by_dialer.attempts,
+        by_dialer.last_outcome,
+        dialer_delay,
+    )
+    listed = {o.phone: (o.source, o.channel, o.reason) for o in session.exec(select(OptOut))}
+    assert listed.get(called.to_number) == listed.get(refused.phone)
+    assert (code == "21211") == (called.to_number in listed)
+
+
+def test_an_older_attempts_late_news_leaves_the_contact_to_the_latest(
+    client: TestClient, session: Session
+) -> None:
+    (older,) = dial(session)
+    newer = Call(
+        organization_id=older.organization_id,
+        campaign_id=older.campaign_id,
+        contact_id=older.contact_id,
+        campaign_contact_id=older.campaign_contact_id,
+        from_number=older.from_number,
+        to_number=older.to_number,
+        twilio_sid="CA" + "9" * 32,
+        created_at=older.created_at + timedelta(minutes=1),
+    )
+    session.add(newer)
+    session.commit()
+
+    assert status(client, older, "completed", CallDuration="3").status_code == 204
+    assert entry_of(session, older).status == "dialing"  # the newer attempt is still under way
+    assert status(client, newer, "no-answer").status_code == 204
+    entry = entry_of(session, newer)
+    assert (entry.status, entry.last_outcome) == ("pending", "no-answer")

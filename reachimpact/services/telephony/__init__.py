@@ -7,13 +7,21 @@ from functools import lru_cache
 
 from reachimpact.services.telephony.provider import (
     DEAD_NUMBER_CODES,
+    CallReport,
     OutboundCall,
     TelephonyError,
     TelephonyProvider,
 )
 from reachimpact.settings import get_settings
 
-__all__ = ["DEAD_NUMBER_CODES", "OutboundCall", "TelephonyError", "TelephonyProvider", "get_provider"]
+__all__ = [
+    "CallReport",
+    "DEAD_NUMBER_CODES",
+    "OutboundCall",
+    "TelephonyError",
+    "TelephonyProvider",
+    "get_provider",
+]
 
 
 def get_provider() -> TelephonyProvider:

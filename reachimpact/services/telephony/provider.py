@@ -50,6 +50,14 @@ class OutboundCall:
     ring_timeout_seconds: int = 30
 
 
+@dataclass(frozen=True)
+class CallReport:
+    """What the provider says of a call now, in Twilio's words."""
+
+    status: str  # Twilio's CallStatus
+    duration_seconds: int | None = None
+
+
 class TelephonyProvider(Protocol):
     name: str
 
@@ -60,6 +68,11 @@ class TelephonyProvider(Protocol):
     def find_call(self, call: OutboundCall, *, recorded_at: datetime) -> str | None:
         """The SID of a call the provider made for this dial, if it made one (reconciling a dial whose
         SID was never stored). Raises TelephonyError when the provider cannot tell."""
+        ...
+
+    def call_report(self, sid: str) -> CallReport | None:
+        """The call's status now, for a call whose callbacks went quiet; None when the provider knows no
+        such call. Raises TelephonyError when it cannot tell."""
         ...
 
     def hang_up(self, sid: str) -> None:

@@ -28,9 +28,10 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from reachimpact.db import session_scope
+from reachimpact.models import FINAL_CALL_STATUSES
 from reachimpact.services import job_queue
 from reachimpact.services.telephony import signatures
-from reachimpact.services.telephony.provider import OutboundCall, TelephonyError
+from reachimpact.services.telephony.provider import CallReport, OutboundCall, TelephonyError
 from reachimpact.settings import get_settings
 
 STEP_TASK = "telephony.simulate_call"
@@ -130,6 +131,32 @@ class SimulatorProvider:
                 ),
                 {"task": STEP_TASK, "call_id": str(call.call_id)},
             ).scalar()
+
+    def call_report(self, sid: str) -> CallReport | None:
+        """Read off the call's chain of events: under way while one waits to be delivered (or retried);
+        once the chain has ended (delivered, or its delivery given up), the final status it carried."""
+        with session_scope() as session:
+            jobs = session.execute(
+                sa.text(
+                    "SELECT status, args FROM procrastinate_jobs "
+                    "WHERE task_name = :task AND args->'state'->>'sid' = :sid ORDER BY id DESC"
+                ),
+                {"task": STEP_TASK, "sid": sid},
+            ).all()
+        if not jobs:
+            return None  # never made here, or its events were cleaned up long ago
+        latest = jobs[0]
+        state = latest.args["state"]
+        if latest.status in ("todo", "doing"):
+            return CallReport("in-progress" if state["answered_clock"] is not None else "ringing")
+        clock = state["clock"]
+        for step in latest.args["steps"]:
+            clock += step["after"]
+            status = step["fields"].get("CallStatus") if step["kind"] == "status" else None
+            if status in FINAL_CALL_STATUSES:
+                answered = state["answered_clock"]
+                return CallReport(status, round(clock - answered) if answered is not None else 0)
+        return CallReport("completed", None)  # only a recording came after the end
 
     def hang_up(self, sid: str) -> None:
         self._end_early(sid, after_seconds=1.0)

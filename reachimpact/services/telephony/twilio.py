@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.rest import Client
 
-from reachimpact.services.telephony.provider import OutboundCall, TelephonyError
+from reachimpact.services.telephony.provider import CallReport, OutboundCall, TelephonyError
 
 # The call's progress as status callbacks; "answered" arrives as CallStatus=in-progress.
 STATUS_EVENTS = ["initiated", "ringing", "answered", "completed"]
@@ -73,6 +73,18 @@ class TwilioProvider:
             if candidate.date_created is not None and candidate.date_created >= since:
                 return candidate.sid
         return None
+
+    def call_report(self, sid: str) -> CallReport | None:
+        try:
+            call = self.client.calls(sid).fetch()
+        except TwilioRestException as exc:
+            if exc.status == 404:
+                return None
+            raise _error(exc) from exc
+        except TwilioException as exc:
+            raise _error(exc) from exc
+        duration = str(call.duration or "")
+        return CallReport(str(call.status), int(duration) if duration.isdigit() else None)
 
     def hang_up(self, sid: str) -> None:
         try:
