@@ -60,6 +60,7 @@ async def api_lifespan(app: Any) -> AsyncIterator[None]:
     # no longer walks it (~100 ms, stalling every callback in flight: measured by bench/webhooks.py).
     gc.freeze()
     yield
+    gc.unfreeze()  # left frozen, objects are torn down at exit in an order Reflex's finalizers fail on
     await close_async_pool()  # the async pool of the loop that served the webhooks
 
 
