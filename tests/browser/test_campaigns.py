@@ -6,22 +6,35 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from playwright.sync_api import Page, expect
+import psycopg
+import pytest
+from playwright.sync_api import Browser, Page, expect
 from reflex.config import get_config
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from reachimpact import routes
-from reachimpact.models import Call, Campaign, CampaignStatus, Contact
+from reachimpact.models import Call, Campaign, CampaignStatus, CampaignStatusChange, Contact, Role
+from reachimpact.services import campaigns
+from reachimpact.services.auth import Principal
+from reachimpact.services.campaigns import CampaignIn
 from tests.browser.accounts import create_account, sign_in
 from tests.browser.job_worker import job_worker
+from tests.dialer.helpers import forget_dialer_jobs
 
 AUDIENCE = 4
 FINAL = {"completed", "busy", "no-answer", "failed", "canceled"}
 UNDER_WAY = {"queued", "initiated", "ringing", "in-progress"}
 NO_RELOAD_MARK = "window.__stillTheSameDocument"
+
+
+@pytest.fixture(autouse=True)
+def _forget_dialer_jobs(_cleaner: psycopg.Connection) -> Iterator[None]:
+    yield
+    forget_dialer_jobs(_cleaner)
 
 
 def _statuses(page: Page, table: str) -> dict[str, str]:
@@ -159,3 +172,58 @@ def test_a_simulated_campaign_runs_live_on_its_page_and_the_calls_page(
     expect(page.locator(".call-facts")).to_contain_text("Turnout calls")
     expect(page.locator(".call-event").first).to_be_visible()
     expect(page.locator(".call-status")).to_have_text(answered.status)
+
+
+def test_the_campaign_buttons_move_it_through_its_states_and_agents_see_none(
+    page: Page, session: Session, browser: Browser, base_url: str
+) -> None:
+    owner = create_account(session, "Paula Pauser")
+    session.add(
+        Contact(
+            organization_id=owner.organization_id, first_name="Ann", phone="+12025550101", time_zone="UTC"
+        )
+    )
+    session.commit()
+    # No job worker runs here: the dialer never calls, and the buttons alone move the campaign.
+    principal = Principal(owner.user_id, owner.organization_id, Role.OWNER)
+    campaign = campaigns.create_campaign(session, principal, CampaignIn(name="Button drill"))
+    session.commit()
+
+    sign_in(page, owner.email)
+    page.goto(routes.campaign_url(str(campaign.id)))
+    status = page.locator(".campaign-status")
+    expect(status).to_have_text("draft")
+    page.get_by_role("button", name="Start").click()
+    page.get_by_role("alertdialog").get_by_role("button", name="Start calling").click()
+    expect(status).to_have_text("running")
+    page.get_by_role("button", name="Pause").click()
+    expect(status).to_have_text("paused")
+    page.get_by_role("button", name="Resume").click()
+    expect(status).to_have_text("running")
+    page.get_by_role("button", name="Stop").click()
+    page.get_by_role("alertdialog").get_by_role("button", name="Stop campaign").click()
+    expect(status).to_have_text("stopped")
+    expect(page.get_by_role("button", name="Pause")).to_have_count(0)
+    history = page.locator("main").get_by_text(re.compile("→"))
+    expect(history).to_have_text(
+        ["running → stopped", "paused → running", "running → paused", "draft → running"]
+    )
+    session.expire_all()
+    moves = session.exec(
+        select(CampaignStatusChange.to_status)
+        .where(CampaignStatusChange.campaign_id == campaign.id)
+        .order_by(col(CampaignStatusChange.created_at))
+    ).all()
+    assert moves == ["running", "paused", "running", "stopped"]
+
+    # An agent sees the campaign and its progress, but no button that changes it.
+    agent = create_account(session, "Aldo Agent", organization_id=owner.organization_id, role=Role.AGENT)
+    context = browser.new_context(base_url=base_url)
+    try:
+        agent_page = context.new_page()
+        sign_in(agent_page, agent.email)
+        agent_page.goto(routes.campaign_url(str(campaign.id)))
+        expect(agent_page.locator(".campaign-status")).to_have_text("stopped")
+        expect(agent_page.locator(".campaign-controls")).to_have_count(0)
+    finally:
+        context.close()

@@ -12,15 +12,13 @@ import pytest
 import uvicorn
 
 from reachimpact.settings import get_settings
-
-# Tasks of ours whose jobs a test may leave queued; the next test's worker must not run them.
-OUR_TASKS = ("dialer.tick", "telephony.simulate_call", "telephony.machine_answered")
+from tests.dialer.helpers import forget_dialer_jobs
 
 
 @pytest.fixture(autouse=True)
 def _forget_our_jobs(_cleaner: psycopg.Connection) -> Iterator[None]:
     yield
-    _cleaner.execute("DELETE FROM procrastinate_jobs WHERE task_name = ANY(%s)", [list(OUR_TASKS)])
+    forget_dialer_jobs(_cleaner)
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import psycopg
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlmodel import Session
@@ -18,6 +19,13 @@ from reachimpact.services.auth import Principal
 from reachimpact.services.campaigns import CampaignIn
 from reachimpact.services.telephony import CallReport, OutboundCall, TelephonyError, signatures
 from reachimpact.services.telephony.urls import public_url
+
+# Tasks of ours whose jobs a test may leave queued; the next test's worker must not run them.
+DIALER_TASKS = ("dialer.tick", "telephony.simulate_call", "telephony.machine_answered")
+
+
+def forget_dialer_jobs(conn: psycopg.Connection) -> None:
+    conn.execute("DELETE FROM procrastinate_jobs WHERE task_name = ANY(%s)", [list(DIALER_TASKS)])
 
 
 def make_contacts(
