@@ -37,6 +37,16 @@ def _recent() -> rx.Component:
             call_table(CallsState.recent_calls),
             empty_state("phone", "No calls yet", "Calls made or received will appear here."),
         ),
+        rx.cond(
+            CallsState.has_older,
+            rx.button(
+                "Show older calls",
+                on_click=CallsState.show_older,
+                loading=CallsState.loading_older,
+                variant="soft",
+                color_scheme="gray",
+            ),
+        ),
         spacing="3",
         width="100%",
         class_name="recent-calls",

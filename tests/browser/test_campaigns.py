@@ -227,3 +227,28 @@ def test_the_campaign_buttons_move_it_through_its_states_and_agents_see_none(
         expect(agent_page.locator(".campaign-controls")).to_have_count(0)
     finally:
         context.close()
+
+
+def test_the_calls_page_shows_older_calls_on_demand(page: Page, session: Session) -> None:
+    owner = create_account(session, "Olga Older")
+    start = datetime.now(UTC) - timedelta(days=1)
+    session.add_all(
+        Call(
+            organization_id=owner.organization_id,
+            to_number=f"+1202555{i:04d}",
+            status="completed",
+            created_at=start + timedelta(minutes=i),
+        )
+        for i in range(55)
+    )
+    session.commit()
+
+    sign_in(page, owner.email)
+    page.goto(routes.CALLS)
+    rows = page.locator(".recent-calls tr.call-row")
+    expect(rows).to_have_count(50)
+    expect(rows.first).to_contain_text("+12025550054")  # newest first
+    page.get_by_role("button", name="Show older calls").click()
+    expect(rows).to_have_count(55)
+    expect(rows.last).to_contain_text("+12025550000")
+    expect(page.get_by_role("button", name="Show older calls")).to_have_count(0)
