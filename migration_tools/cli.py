@@ -8,6 +8,7 @@ exits non-zero when it fails.
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 import tempfile
@@ -144,7 +145,9 @@ def do_export(
     if from_files is not None:
         from migration_tools.from_files import export_from_files
 
-        manifest = export_from_files(from_files, out, hash_config=hash_config)
+        manifest = export_from_files(
+            from_files, out, hash_config=hash_config, subcollections=_collections(mapping)
+        )
     else:
         from migration_tools.live_export import export_live
 
@@ -199,6 +202,52 @@ def do_validate(
     from migration_tools.validate import validate
 
     report = validate(conninfo, folder, batch_id=batch, sample=sample, report_dir=report_dir)
+    _log_checks(report)
+    return report
+
+
+def do_pipeline(
+    conninfo: str,
+    export_dir: Path,
+    out: Path,
+    mapping: Any,
+    *,
+    region: str,
+    run: Run,
+    dry_run: bool,
+    sample: int,
+    progress: Progress,
+) -> Any:
+    """transform → load → validate, overlapped (migration_tools.pipeline), with progress and log."""
+    from migration_tools.export_folder import ExportFolder
+    from migration_tools.pipeline import migrate
+
+    records = sum(ExportFolder.open(export_dir, verify=False).streams().values())
+    transformed = progress.add_task("transform", total=records)
+    loading = progress.add_task("load", total=None)
+    migrated = migrate(
+        export_dir,
+        out,
+        mapping,
+        conninfo,
+        region=region,
+        run_dir=str(run.folder),
+        dry_run=dry_run,
+        sample=sample,
+        report_dir=run.folder,
+        on_loaded=lambda r: progress.advance(loading, r.staged),
+    )
+    progress.update(transformed, completed=records)
+    staged = sum(t.staged for t in migrated.load.tables)
+    progress.update(loading, total=staged, completed=staged)
+    for name, c in migrated.manifest["collections"].items():
+        log.info("transform %s: %s", name, c)
+    if migrated.report is not None:
+        _log_checks(migrated.report)
+    return migrated
+
+
+def _log_checks(report: Any) -> None:
     for check in report.checks:
         log.log(
             logging.INFO if check.passed else logging.ERROR,
@@ -207,7 +256,6 @@ def do_validate(
             check.subject,
             check.detail,
         )
-    return report
 
 
 def _print_load(result: Any) -> None:
@@ -327,7 +375,9 @@ def load(
     """COPY the rows into staging tables and upsert them by firebase_id in a batch (re-runnable)."""
     with _run("load", work_dir) as run:
         conninfo = _conninfo(database_url)
+        schema = _check_schema(conninfo, dry_run)
         _backup(conninfo, run, backup and not dry_run)
+        _upgrade_schema(conninfo, schema)
         with _progress() as progress:
             result = do_load(conninfo, transformed, run=run, dry_run=dry_run, progress=progress)
         _print_load(result)
@@ -394,6 +444,19 @@ def export_back(
         console.print(f"written to {target} (see IMPORT.md there)")
 
 
+def _source_label(source: str) -> str:
+    """{"kind": "files", "dir": "/exports/acme"} → "files /exports/acme" (older batches: as stored)."""
+    try:
+        described = json.loads(source)
+    except ValueError:
+        return source
+    if not isinstance(described, dict):
+        return source
+    return " ".join(
+        str(v) for v in (described.get("kind"), described.get("dir") or described.get("project_id")) if v
+    )
+
+
 @app.command()
 def status(database_url: DatabaseUrl = None) -> None:
     """Show the migration batches, newest first."""
@@ -402,20 +465,18 @@ def status(database_url: DatabaseUrl = None) -> None:
             "SELECT id, status, source_project, started_at, finished_at, counts, details "
             "FROM migration_batches ORDER BY started_at DESC"
         ).fetchall()
-    table = Table(title="migration batches")
-    for column in ("batch", "status", "source", "started", "rows loaded", "rejected"):
-        table.add_column(column)
+    out = Console()  # the command's answer: stdout, unlike the progress and log lines
+    if not rows:
+        out.print("no batches yet")
+    # Two lines per batch rather than a table: the id stays whole (it is what `rollback` takes) in any
+    # terminal width.
     for batch_id, state, source, started, _, counts, details in rows:
         loaded = sum(
             t.get("inserted", 0) + t.get("updated", 0) + t.get("unchanged", 0) for t in counts.values()
         )
         rejected = sum((details.get("load_rejects") or {}).values())
-        table.add_row(
-            str(batch_id), state, source[:40], f"{started:%Y-%m-%d %H:%M}", str(loaded), str(rejected)
-        )
-    Console().print(table)
-    if not rows:
-        Console().print("no batches yet")
+        out.print(f"[bold]{batch_id}[/bold]  {state}  started {started:%Y-%m-%d %H:%M}", soft_wrap=True)
+        out.print(f"    {_source_label(source)} · {loaded:,} rows loaded · {rejected:,} rejected at load")
 
 
 @app.command()
@@ -439,9 +500,11 @@ def migrate(
     work_dir: WorkDir = None,
     dry_run: DryRun = False,
 ) -> None:
-    """export → transform → backup → load → validate, in one run folder; exit 1 if validation fails."""
+    """export → backup → transform, load and validate (overlapped), in one run folder; exit 1 if validation
+    fails."""
     with _run("migrate", work_dir) as run:
         conninfo = _conninfo(database_url)
+        schema = _check_schema(conninfo, dry_run)
         mapping_obj = _load_mapping(mapping)
         config = _hash_config(hash_config)
         if from_files is not None and config is None and (from_files / "hash_config.json").exists():
@@ -456,21 +519,53 @@ def migrate(
                 mapping=mapping_obj,
                 progress=progress,
             )
-            transformed = run.folder / "transformed"
-            do_transform(run.folder / "export", transformed, mapping_obj, region, progress)
             _step(progress, "backup", lambda: _backup(conninfo, run, backup and not dry_run))
-            result = do_load(conninfo, transformed, run=run, dry_run=dry_run, progress=progress)
-        _print_load(result)
-        if dry_run:
+            _upgrade_schema(conninfo, schema)
+            migrated = do_pipeline(
+                conninfo,
+                run.folder / "export",
+                run.folder / "transformed",
+                mapping_obj,
+                region=region,
+                run=run,
+                dry_run=dry_run,
+                sample=sample,
+                progress=progress,
+            )
+        _print_load(migrated.load)
+        if migrated.report is None:
             console.print("dry run: the database was not changed; validation skipped")
             return
-        report = do_validate(
-            conninfo, transformed, batch=result.batch_id, sample=sample, report_dir=run.folder
-        )
-        _print_report(report, run.folder)
-        console.print(f"batch {result.batch_id} · run folder {run.folder}")
-        if not report.passed:
+        _print_report(migrated.report, run.folder)
+        console.print(f"batch {migrated.load.batch_id} · run folder {run.folder}")
+        if not migrated.report.passed:
             raise typer.Exit(1)
+
+
+def _check_schema(conninfo: str, dry_run: bool) -> tuple[str | None, str]:
+    """The target's Alembic revision and the code's head; a dry run cannot go on without the schema."""
+    from reachimpact.schema import revisions
+
+    current, head = revisions(conninfo)
+    if current != head and dry_run:
+        state = f"is at revision {current}" if current else "has no ReachImpact schema"
+        raise RuntimeError(
+            f"the target database {state} (head is {head}): a real run upgrades it before loading; "
+            "a dry run cannot compare against tables that are not there yet"
+        )
+    return current, head
+
+
+def _upgrade_schema(conninfo: str, schema: tuple[str | None, str]) -> None:
+    """Alembic owns the schema: an empty target (or an older one) is brought to head before the load."""
+    from reachimpact.schema import upgrade
+
+    current, head = schema
+    if current == head:
+        return
+    log.info("upgrading the target database's schema from %s to %s", current or "nothing", head)
+    console.print(f"[dim]schema {current or 'none'} → {head} (alembic upgrade head)[/dim]")
+    upgrade(conninfo)
 
 
 def _backup(conninfo: str, run: Run, enabled: bool) -> None:

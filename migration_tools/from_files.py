@@ -3,7 +3,9 @@
 DIR/auth_users.json is exactly what `firebase auth:export auth_users.json --format=json` writes
 ({"users": [{"localId", "email", "passwordHash", "salt", ...}]}); DIR/firestore.json (optional) holds
 collections → documents, each document's subcollections nested under "__collections__" (the shape of the
-common Firestore JSON export tools; a top-level "__collections__" wrapper is accepted too).
+common Firestore JSON export tools; a top-level "__collections__" wrapper is accepted too) or directly
+under the document, as a field named for a subcollection the mapping knows ("contacts" inside a
+users/{uid} document when the mapping has users/*/contacts).
 
 Both files are streamed (ijson), so memory holds one page per collection, never the whole file: an
 export of millions of documents migrates in the memory of a small one.
@@ -11,7 +13,7 @@ export of millions of documents migrates in the memory of a small one.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -50,54 +52,64 @@ def _value(events: Events, event: str, value: Any) -> Any:
     return value
 
 
-def _documents(events: Events, prefix: str) -> Iterator[tuple[str, dict]]:
-    """(path, fields) for every document of the collections object whose start_map was just read."""
+def _documents(events: Events, prefix: str, nested: Collection[str]) -> Iterator[tuple[str, dict]]:
+    """(path, fields) for every document of the collections object whose start_map was just read.
+
+    `nested`: collection patterns ("users/*/contacts") whose documents may also sit straight under their
+    parent document, without the "__collections__" key."""
     for event, collection in events:
         if event == "end_map":
             return
         event, _ = next(events)
         if collection == COLLECTIONS and not prefix and event == "start_map":
             # The top-level "__collections__" wrapper some export tools write.
-            yield from _documents(events, prefix)
+            yield from _documents(events, prefix, nested)
             continue
         if event != "start_map":
             raise InputError(f"collection {prefix}{collection} is not an object of documents")
-        for event, doc_id in events:
+        yield from _collection(events, f"{prefix}{collection}", nested)
+
+
+def _collection(events: Events, collection: str, nested: Collection[str]) -> Iterator[tuple[str, dict]]:
+    """(path, fields) for every document of the collection whose start_map was just read."""
+    for event, doc_id in events:
+        if event == "end_map":
+            return
+        path = f"{collection}/{doc_id}"
+        event, _ = next(events)
+        if event != "start_map":
+            raise InputError(f"document {path} is not an object")
+        data: dict[str, Any] = {}
+        for event, key in events:
             if event == "end_map":
                 break
-            path = f"{prefix}{collection}/{doc_id}"
-            event, _ = next(events)
-            if event != "start_map":
-                raise InputError(f"document {path} is not an object")
-            data: dict[str, Any] = {}
-            for event, key in events:
-                if event == "end_map":
-                    break
-                event, value = next(events)
-                if key == COLLECTIONS:
-                    # Subcollections come out before their parent document is complete: each goes to
-                    # its own stream, so the order between them does not matter.
-                    if event == "start_map":
-                        yield from _documents(events, f"{path}/")
-                    elif event != "null":
-                        raise InputError(f"{path}: {COLLECTIONS} is not an object of collections")
-                else:
-                    data[key] = _value(events, event, value)
-            yield path, data
+            event, value = next(events)
+            # Subcollections come out before their parent document is complete: each goes to its own
+            # stream, so the order between them does not matter.
+            if key == COLLECTIONS:
+                if event == "start_map":
+                    yield from _documents(events, f"{path}/", nested)
+                elif event != "null":
+                    raise InputError(f"{path}: {COLLECTIONS} is not an object of collections")
+            elif event == "start_map" and "/" not in key and collection_pattern(f"{path}/{key}/-") in nested:
+                yield from _collection(events, f"{path}/{key}", nested)
+            else:
+                data[key] = _value(events, event, value)
+        yield path, data
 
 
 def _first_line(exc: Exception) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
-def iter_documents(handle: IO[bytes]) -> Iterator[tuple[str, dict]]:
+def iter_documents(handle: IO[bytes], nested: Collection[str] = ()) -> Iterator[tuple[str, dict]]:
     """(path, fields) for every document of a firestore.json stream, subcollections included."""
     events: Events = iter(ijson.basic_parse(handle, use_float=True))
     try:
         event, _ = next(events, ("end", None))
         if event != "start_map":
             raise InputError(f"{FIRESTORE_FILE} must be an object of collections")
-        yield from _documents(events, "")
+        yield from _documents(events, "", nested)
     except ijson.JSONError as exc:
         raise InputError(f"{FIRESTORE_FILE} is not valid JSON: {_first_line(exc)}") from exc
 
@@ -134,8 +146,11 @@ def iter_auth_users(handle: IO[bytes]) -> Iterator[dict]:
         raise InputError(f"{AUTH_USERS_FILE} is not valid JSON: {_first_line(exc)}") from exc
 
 
-def export_from_files(source_dir: Path, out: Path, *, hash_config: dict | None) -> dict:
-    """Write the export folder `out` from DIR's files; returns the manifest."""
+def export_from_files(
+    source_dir: Path, out: Path, *, hash_config: dict | None, subcollections: Collection[str] = ()
+) -> dict:
+    """Write the export folder `out` from DIR's files; returns the manifest. `subcollections`: the
+    mapping's collection patterns, recognised nested straight under their parent documents."""
     auth_path = source_dir / AUTH_USERS_FILE
     if not auth_path.exists():
         raise InputError(f"{source_dir} has no {AUTH_USERS_FILE} (the output of `firebase auth:export`)")
@@ -161,7 +176,7 @@ def export_from_files(source_dir: Path, out: Path, *, hash_config: dict | None) 
     if firestore_path.exists():
         pages: dict[str, list[dict]] = {}
         with firestore_path.open("rb") as handle:
-            for path, data in iter_documents(handle):
+            for path, data in iter_documents(handle, frozenset(subcollections)):
                 stream = collection_pattern(path)
                 records = pages.setdefault(stream, [])
                 records.append({"path": path, "data": data})

@@ -5,6 +5,8 @@ ids), set aside rows that cannot be placed (a parent that is not there, a duplic
 load rejects, upsert the rest keyed by firebase_id, and record every row in migration_id_map under the
 batch. An upsert only touches rows whose values differ, so loading the same rows again changes nothing,
 and a load killed between tables ends, when run again, with the same database as one that was not.
+A table is loaded once the tables it refers to are; tables that do not refer to each other load at the
+same time on separate connections.
 """
 
 from __future__ import annotations
@@ -12,11 +14,15 @@ from __future__ import annotations
 import json
 import logging
 import os
+import queue
 import signal
+import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -30,6 +36,9 @@ log = logging.getLogger("migration_tools.load")
 # Test hook: SIGKILL this process right after the named table's transaction commits (kill-and-resume tests).
 CRASH_AFTER_ENV = "MIGRATION_TOOLS_CRASH_AFTER"
 LOAD_LOCK = 0x6D6967726174  # pg_advisory_lock key held while a load runs ("migrat")
+# Connections a load uses: tables that do not refer to each other (contacts and campaigns, calls and
+# conversations) load at the same time, each on a core of its own.
+LOAD_CONNECTIONS = 2
 
 
 # What the app may have changed since an earlier load and a re-run must not undo: a password the user
@@ -245,18 +254,32 @@ def load_table(conn: psycopg.Connection, folder: Path, spec: TableSpec, batch_id
         )
         SELECT count(*) FROM inserted"""
     # A map entry can outlive its row (the app deleted it): then the earlier batch keeps the entry.
-    stale_map = conn.execute(
-        "SELECT EXISTS (SELECT 1 FROM mig_resolved r JOIN migration_id_map m "
-        "ON m.collection = r.source AND m.firebase_id = r.firebase_id)"
-    ).fetchone()[0]
+    # Probing the map for every row is only worth it when it holds any entry of these collections.
+    stale_map = (
+        conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM migration_id_map m "
+            "WHERE m.collection IN (SELECT DISTINCT source FROM mig_resolved))"
+        ).fetchone()[0]
+        and conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM mig_resolved r JOIN migration_id_map m "
+            "ON m.collection = r.source AND m.firebase_id = r.firebase_id)"
+        ).fetchone()[0]
+    )
     insert = insert.format(conflict="ON CONFLICT (collection, firebase_id) DO NOTHING" if stale_map else "")
     result.inserted = conn.execute(insert, [*defaults.values(), batch_id, spec.name]).fetchone()[0]
     result.unchanged = resolved - result.rejected - result.inserted - result.updated
     return result
 
 
+# Tables whose rows the load of a later table changes: a conversation takes its times and preview from
+# its messages.
+CHANGED_BY_LATER = {"conversations": "messages"}
+
+
 def _after_messages(conn: psycopg.Connection, batch_id: uuid.UUID) -> None:
-    """A conversation made from messages starts at its first message and shows its last one."""
+    """A conversation made from messages starts at its first message and shows its last one. The
+    transform writes each conversation so already; this brings back in line the ones whose messages the
+    load rejected or the app added since an earlier load (and updates nothing otherwise)."""
     conn.execute(
         """UPDATE conversations c
            SET created_at = m.first_at, last_message_at = m.last_at, last_message_preview = m.preview
@@ -286,39 +309,61 @@ def load(
 ) -> LoadResult:
     """Load a transformed folder; the batch is found by the folder's fingerprint, so a re-run resumes it."""
     manifest = read_manifest(folder)
-    ordered = specs(manifest)
-    source_project = source_project or json.dumps(manifest.get("source") or {})[:200]
-    with staging.connect(conninfo) as conn:
+    return load_tables(
+        conninfo,
+        folder,
+        specs(manifest),
+        fingerprint=manifest["fingerprint"],
+        source_project=source_project or json.dumps(manifest.get("source") or {})[:200],
+        run_dir=run_dir,
+        dry_run=dry_run,
+        on_table=on_table,
+    )
+
+
+def load_tables(
+    conninfo: str,
+    folder: Path,
+    tables: Iterable[TableSpec],
+    *,
+    fingerprint: str,
+    source_project: str,
+    run_dir: str | None = None,
+    dry_run: bool = False,
+    on_batch: Callable[[uuid.UUID], None] | None = None,
+    on_table: Callable[[TableResult], None] | None = None,
+) -> LoadResult:
+    """Load `tables` in the batch of `fingerprint`. The iterable may hand them in any order and wait
+    between them (the transform is still writing the later ones); each is loaded once the tables it
+    refers to are, and tables that do not refer to each other load at the same time on LOAD_CONNECTIONS
+    connections. `on_batch` is told the batch before any table loads, `on_table` each table once its rows
+    are committed."""
+    with ExitStack() as stack:
+        conn = stack.enter_context(staging.connect(conninfo))
         # A dry run does all the work in one transaction and rolls it back at the end.
         commit = (lambda: None) if dry_run else conn.commit
         # One load at a time: the inserts below rely on no other load adding the same keys meanwhile.
         if not conn.execute("SELECT pg_try_advisory_lock(%s)", (LOAD_LOCK,)).fetchone()[0]:
             raise LoadBusy("another load is running against this database: wait for it to finish")
-        batch_id, resumed = find_or_create_batch(
-            conn, manifest["fingerprint"], source_project, run_dir=run_dir
-        )
+        batch_id, resumed = find_or_create_batch(conn, fingerprint, source_project, run_dir=run_dir)
         commit()
         log.info("batch %s (%s)", batch_id, "resumed" if resumed else "new")
-        results: list[TableResult] = []
-        crash_after = os.environ.get(CRASH_AFTER_ENV)
-        for spec in ordered:
-            result = load_table(conn, folder, spec, batch_id)
-            if spec.name == "messages":
-                _after_messages(conn, batch_id)
-            conn.execute(
-                "UPDATE migration_batches SET counts = counts || %s, status = 'running' WHERE id = %s",
-                (Jsonb({spec.name: result.as_dict()}), batch_id),
-            )
-            commit()
-            log.info("%s: %s", spec.name, result.as_dict())
-            results.append(result)
-            if on_table:
-                on_table(result)
-            if crash_after == spec.name and not dry_run:
-                os.kill(os.getpid(), signal.SIGKILL)
+        if on_batch:
+            on_batch(batch_id)
+        workers = [conn]
+        if not dry_run:  # a dry run's tables see each other only inside its one transaction
+            workers += [stack.enter_context(staging.connect(conninfo)) for _ in range(LOAD_CONNECTIONS - 1)]
+            for worker in workers:
+                # A table's commit need not wait for its WAL to reach the disk: a crash loses at most the
+                # last tables, which a re-run loads again (that is what resuming does). The final commit
+                # below waits, and with it everything committed before it.
+                worker.execute("SET synchronous_commit = off")
+                worker.commit()
+        results = _TableLoads(workers, folder, batch_id, dry_run=dry_run, on_table=on_table).run(tables)
         if dry_run:
             conn.rollback()
         else:
+            conn.execute("SET synchronous_commit = on")
             conn.execute(
                 "UPDATE migration_batches SET status = 'loaded', finished_at = now(), "
                 "details = details || %s WHERE id = %s",
@@ -334,3 +379,107 @@ def load(
             )
             conn.commit()
     return LoadResult(batch_id=batch_id, tables=results, resumed=resumed, dry_run=dry_run)
+
+
+class _TableLoads:
+    """Loads tables as they arrive, each in a transaction of its own on a free connection, once the
+    tables it refers to are loaded. Loading in any such order gives the same rows: a table's load reads
+    only the tables it refers to (complete by then) and itself."""
+
+    def __init__(
+        self,
+        workers: list[psycopg.Connection],
+        folder: Path,
+        batch_id: uuid.UUID,
+        *,
+        dry_run: bool,
+        on_table: Callable[[TableResult], None] | None,
+    ) -> None:
+        self.free = list(workers)
+        self.folder = folder
+        self.batch_id = batch_id
+        self.dry_run = dry_run
+        self.on_table = on_table
+        self.events: queue.Queue[tuple[str, Any]] = queue.Queue()
+
+    def _arrive(self, tables: Iterable[TableSpec]) -> None:
+        try:
+            for spec in tables:
+                self.events.put(("arrived", spec))
+            self.events.put(("all arrived", None))
+        except BaseException as exc:  # raised again in the loading thread
+            self.events.put(("failed", (None, exc)))
+
+    def _load(self, conn: psycopg.Connection, spec: TableSpec) -> None:
+        try:
+            result = load_table(conn, self.folder, spec, self.batch_id)
+            if spec.name == "messages":
+                _after_messages(conn, self.batch_id)
+            conn.execute(
+                "UPDATE migration_batches SET counts = counts || %s, status = 'running' WHERE id = %s",
+                (Jsonb({spec.name: result.as_dict()}), self.batch_id),
+            )
+            if not self.dry_run:
+                conn.commit()
+            self.events.put(("loaded", (conn, result)))
+        except BaseException as exc:
+            self.events.put(("failed", (spec.name, exc)))
+
+    def run(self, tables: Iterable[TableSpec]) -> list[TableResult]:
+        threading.Thread(target=self._arrive, args=(tables,), name="load-arrivals", daemon=True).start()
+        waiting: dict[str, TableSpec] = {}
+        running: dict[str, psycopg.Connection] = {}
+        loaded: set[str] = set()
+        everything_arrived = False
+        results: list[TableResult] = []
+        crash_after = os.environ.get(CRASH_AFTER_ENV)
+        while True:
+            for name in sorted(waiting):
+                later = (waiting.keys() | running.keys()) - {name}
+                if self.free and all(
+                    r["table"] in loaded
+                    or r["table"] == name
+                    or (everything_arrived and r["table"] not in later)
+                    for r in waiting[name].refs.values()
+                ):
+                    running[name] = conn = self.free.pop()
+                    thread = threading.Thread(
+                        target=self._load, args=(conn, waiting.pop(name)), name=f"load-{name}", daemon=True
+                    )
+                    thread.start()
+            if everything_arrived and not running:
+                if waiting:
+                    raise ValueError(f"references between {sorted(waiting)} go round in a circle")
+                return results
+            kind, value = self.events.get()
+            if kind == "arrived":
+                waiting[value.name] = value
+            elif kind == "all arrived":
+                everything_arrived = True
+            elif kind == "loaded":
+                conn, result = value
+                del running[result.table]
+                self.free.append(conn)
+                loaded.add(result.table)
+                results.append(result)
+                log.info("%s: %s", result.table, result.as_dict())
+                if self.on_table:
+                    self.on_table(result)
+                if crash_after == result.table and not self.dry_run:
+                    os.kill(os.getpid(), signal.SIGKILL)
+            else:
+                failed, exc = value
+                running.pop(failed, None)
+                self._stop(running)
+                raise exc
+
+    def _stop(self, running: dict[str, psycopg.Connection]) -> None:
+        """After a failure: cancel the other tables' loads and wait for them to end (rolled back)."""
+        for conn in running.values():
+            conn.cancel()
+        while running:
+            kind, value = self.events.get()
+            if kind == "loaded":
+                del running[value[1].table]
+            elif kind == "failed":
+                running.pop(value[0], None)

@@ -3,7 +3,10 @@
 Every Auth user becomes a users row, a personal organization (firebase_id "users/{uid}", named from the
 users/{uid} profile document when there is one) and an owner membership. Every mapped document becomes
 a row of its table whose firebase_id is the document's path, owned by the organization its mapping names.
-Row ids are derived from (table, firebase_id), so the same export always yields the same rows.
+Row ids are derived from (table, firebase_id), so the same export always yields the same rows; the
+folder's fingerprint is therefore known from the export, mapping and region before any row is written,
+and each table's file can be loaded as soon as it is complete (`on_table`), while later ones are still
+being transformed.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
@@ -42,6 +45,9 @@ from reachimpact.services.phones import normalize_phone
 ROW_NAMESPACE = uuid.UUID("5b0d7c3e-5f0e-4d1a-9a57-2f1f3c0e8a11")
 FIREBASE_ID_MAX = 128
 PROFILES_FILE = "profiles.sqlite"
+CONVERSATIONS_FILE = "conversations.sqlite"
+# Part of the fingerprint: bump it when the same export and mapping would give different rows.
+ROWS_FORMAT = 2
 CONVERSATION_PREFIX = "conversation:"
 MEMBERSHIP_SOURCE = "auth/membership"
 _USER_COLUMNS = [
@@ -82,6 +88,8 @@ class Rejected(Exception):
 
 
 _NAMESPACE_SHA1 = hashlib.sha1(ROW_NAMESPACE.bytes)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 _VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
 
 
@@ -133,6 +141,76 @@ class ProfileStore:
         self.path.unlink(missing_ok=True)
 
 
+class ConversationStore:
+    """The conversations made from messages, in a SQLite file beside the rows (memory stays flat): each
+    starts at its first message and shows its last one, as the app keeps them. Written with those times
+    and preview, the load need not update every conversation again once its messages are in."""
+
+    def __init__(self, path: Path) -> None:
+        path.unlink(missing_ok=True)
+        self.path = path
+        self.db = sqlite3.connect(path)
+        self.db.execute("PRAGMA journal_mode = OFF")
+        self.db.execute("PRAGMA synchronous = OFF")
+        # Moments as microseconds since the epoch (ISO strings do not sort); a message's row id breaks
+        # ties between equal times, as the load's ORDER BY created_at DESC, id DESC does.
+        self.db.execute(
+            "CREATE TABLE conversation (id TEXT PRIMARY KEY, organization_id TEXT, contact_id TEXT, "
+            "first_at INTEGER, first TEXT, last_at INTEGER, last_id TEXT, last TEXT, preview TEXT)"
+        )
+
+    def add(
+        self, conversation_id: str, organization_id: str, contact_id: str, message_id: str, message: dict
+    ) -> None:
+        """Count one message (its row id and values) in its conversation."""
+        created: datetime = message["created_at"]
+        at = (created - _EPOCH) // _MICROSECOND
+        moment = created.isoformat()
+        self.db.execute(
+            """INSERT INTO conversation VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (id) DO UPDATE SET
+                 first = CASE WHEN excluded.first_at < first_at THEN excluded.first ELSE first END,
+                 first_at = min(first_at, excluded.first_at),
+                 last = CASE WHEN (excluded.last_at, excluded.last_id) > (last_at, last_id)
+                             THEN excluded.last ELSE last END,
+                 preview = CASE WHEN (excluded.last_at, excluded.last_id) > (last_at, last_id)
+                                THEN excluded.preview ELSE preview END,
+                 last_id = CASE WHEN (excluded.last_at, excluded.last_id) > (last_at, last_id)
+                                THEN excluded.last_id ELSE last_id END,
+                 last_at = max(last_at, excluded.last_at)""",
+            (
+                conversation_id,
+                organization_id,
+                contact_id,
+                at,
+                moment,
+                at,
+                message_id,
+                moment,
+                (message.get("body") or "")[:200],
+            ),
+        )
+
+    def rows(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        for conversation_id, organization_id, contact_id, first, last, preview in self.db.execute(
+            "SELECT id, organization_id, contact_id, first, last, preview FROM conversation ORDER BY rowid"
+        ):
+            yield (
+                conversation_id,
+                {
+                    "organization_id": organization_id,
+                    "contact_id": contact_id,
+                    "created_at": first,
+                    "last_message_at": last,
+                    "last_message_preview": preview,
+                },
+            )
+
+    def close(self) -> None:
+        self.db.close()
+        self.path.unlink(missing_ok=True)
+
+
 @dataclass
 class TableRows:
     """The rows file of one table, being written."""
@@ -151,14 +229,15 @@ class TableRows:
     def columns(self) -> list[str]:
         return ["source", "id", "firebase_id", *self.data, *self.refs]
 
-    def write(self, source: str, firebase_id: str, values: dict[str, Any]) -> None:
+    def write(self, source: str, firebase_id: str, values: dict[str, Any]) -> str:
+        """Write one row; returns its id."""
         if len(firebase_id) > FIREBASE_ID_MAX:
             raise Rejected(f"id is longer than {FIREBASE_ID_MAX} characters")
         get = values.get
-        self.handle.write(
-            copy_line([source, row_id(self.name, firebase_id), firebase_id, *[get(c) for c in self.fields]])
-        )
+        identifier = row_id(self.name, firebase_id)
+        self.handle.write(copy_line([source, identifier, firebase_id, *[get(c) for c in self.fields]]))
         self.count += 1
+        return identifier
 
 
 @dataclass
@@ -183,6 +262,9 @@ class Transformer:
     reports: dict[str, CollectionReport] = field(default_factory=lambda: defaultdict(CollectionReport))
     auth_summary: Counter = field(default_factory=Counter)
     fallback_time: datetime = field(default_factory=lambda: datetime.now(UTC))
+    on_table: Callable[[str, dict], None] | None = None
+    finished_tables: dict[str, dict] = field(default_factory=dict)
+    _last_timestamp: tuple[Any, datetime] | None = None
     _rejects: IO[str] | None = None
     _warnings: IO[str] | None = None
 
@@ -349,6 +431,10 @@ class Transformer:
     # --- mapped collections -------------------------------------------------------------------------------
 
     def collection(self, mapped: CollectionMapping) -> None:
+        with ExitStack() as stack:
+            self._collection(mapped, stack)
+
+    def _collection(self, mapped: CollectionMapping, stack: ExitStack) -> None:
         report = self.reports[mapped.pattern]
         if mapped.skip:
             report.skip_reason = mapped.skip
@@ -372,12 +458,13 @@ class Transformer:
                     "required": column.required or not nullable,
                     "store": True,
                 }
-        conversations = None
+        conversations = store = None
         if mapped.conversation:
+            store = stack.enter_context(contextlib.closing(ConversationStore(self.out / CONVERSATIONS_FILE)))
             refs["conversation_id"] = {"table": "conversations", "required": True, "store": True}
             conversations = self.table_rows(
                 "conversations",
-                [],
+                ["created_at", "last_message_at", "last_message_preview"],
                 {
                     "organization_id": {"table": "organizations", "required": True, "store": True},
                     "contact_id": {"table": "contacts", "required": True, "store": True},
@@ -402,21 +489,25 @@ class Transformer:
                 for name in ("created_at", "updated_at"):
                     if name in data and values.get(name) is None:
                         values[name] = values.get("created_at") or self.fallback_time
-                if conversations is not None:
+                contact = None
+                if store is not None:
                     contact = values.get(mapped.conversation or "")
                     if not contact:
                         raise Rejected("a message needs its contact (for its conversation)")
                     values["conversation_id"] = CONVERSATION_PREFIX + contact
-                rows.write(mapped.pattern, path, values)
-                if conversations is not None:
-                    conversations.write(
-                        f"{mapped.pattern}#conversation",
-                        values["conversation_id"],
-                        {"organization_id": values["organization_id"], "contact_id": values["contact_id"]},
+                    if len(values["conversation_id"]) > FIREBASE_ID_MAX:
+                        raise Rejected(f"its conversation's id is longer than {FIREBASE_ID_MAX} characters")
+                message_id = rows.write(mapped.pattern, path, values)
+                if store is not None:
+                    store.add(
+                        values["conversation_id"], values["organization_id"], contact, message_id, values
                     )
                 report.rows += 1
             except Rejected as exc:
                 self.reject(mapped.pattern, path, str(exc))
+        if conversations is not None and store is not None:
+            for conversation_id, values in store.rows():
+                conversations.write(f"{mapped.pattern}#conversation", conversation_id, values)
 
     def _reader(self, mapped: CollectionMapping, column: ColumnMapping) -> Callable[..., None]:
         """A function that reads `column` from a document into `values`, raising Rejected when it cannot."""
@@ -490,7 +581,7 @@ class Transformer:
 
             return boolean
         if kind == "timestamp":
-            return lambda raw, wild: to_datetime(raw)
+            return self._timestamp
         if kind == "phone":
             return lambda raw, wild: _phone(str(raw), region)
         if kind == "text_array":
@@ -536,19 +627,31 @@ class Transformer:
             if target == AUTH:
                 return path.split("/")[-1]
             if "/" not in path:
-                path = f"{target.format(*wild)}/{path}"
+                return f"{target.format(*wild)}/{path}"  # in the target collection by construction
             if collection_pattern(path) != collection_pattern(f"{target.format(*wild)}/x"):
                 raise ValueError(f"{path!r} is not in {target.format(*wild)}")
             return path
 
         return ref
 
+    def _timestamp(self, raw: Any, wild: list[str]) -> datetime:
+        # Columns often read the same field (updated_at falls back to createdAt): the last value read
+        # is converted once. It is kept referenced here, so its id cannot be another object's.
+        last = self._last_timestamp
+        if last is not None and last[0] is raw:
+            return last[1]
+        moment = to_datetime(raw)
+        self._last_timestamp = (raw, moment)
+        return moment
+
     def run(self) -> dict:
         self.open()
         self.auth_users()
+        self.tables_done()
         streams = set(self.export.collections()) - {self.mapping.auth.profile_collection}
         for pattern, mapped in self.mapping.collections.items():
             self.collection(mapped)
+            self.tables_done()
             streams.discard(pattern)
         for pattern in sorted(streams):
             # Nothing is dropped silently: a collection the mapping does not name is rejected whole.
@@ -557,27 +660,31 @@ class Transformer:
                 self.reject(pattern, record["path"], "no mapping for this collection")
         return self.finish()
 
-    def finish(self) -> dict:
-        for rows in self.tables.values():
+    def tables_done(self) -> None:
+        """Every table written so far is complete: each table is filled by one phase (the Auth users, or
+        one collection), which has ended. Announce them to `on_table`."""
+        for name, rows in self.tables.items():
+            if name in self.finished_tables:
+                continue
             rows.handle.flush()
-        tables = {
-            name: {
+            self.finished_tables[name] = entry = {
                 "columns": rows.columns,
                 "data": rows.data,
                 "refs": rows.refs,
                 "rows": rows.count,
                 "sha256": sha256_file(rows_file(self.out, name)),
             }
-            for name, rows in self.tables.items()
-        }
-        digest = hashlib.sha256(self.export.fingerprint.encode())
-        for name in sorted(tables):
-            digest.update(f"{name}:{tables[name]['sha256']}\n".encode())
+            if self.on_table:
+                self.on_table(name, entry)
+
+    def finish(self) -> dict:
+        self.tables_done()
+        tables = self.finished_tables
         manifest = {
             "export_folder": str(self.export.folder.resolve()),
             "export_fingerprint": self.export.fingerprint,
             "source": self.export.manifest.get("source"),
-            "fingerprint": digest.hexdigest(),
+            "fingerprint": fingerprint(self.export, self.mapping, self.region),
             "transformed_at": datetime.now(UTC).isoformat(),
             "tables": tables,
             "collections": {
@@ -610,11 +717,29 @@ def _bad(raw: Any) -> Any:
     raise ValueError(f"{raw!r} is not a number")
 
 
-def transform(export_dir: Path, out: Path, mapping: Mapping, *, region: str = "US") -> dict:
-    """Transform a complete export folder into `out`; returns transform.json's content."""
+def fingerprint(export: ExportFolder, mapping: Mapping, region: str) -> str:
+    """The identity of the rows an export becomes: its content and password hash parameters, the mapping
+    and the region (the rows follow from these alone). Loading the same rows again finds the batch by it
+    and resumes that batch."""
+    digest = hashlib.sha256(f"rows format {ROWS_FORMAT}\n{export.fingerprint}\n{region}\n".encode())
+    for part in (export.manifest.get("hash_config"), mapping.source):
+        digest.update(json.dumps(part, sort_keys=True, default=str).encode() + b"\n")
+    return digest.hexdigest()
+
+
+def transform(
+    export_dir: Path,
+    out: Path,
+    mapping: Mapping,
+    *,
+    region: str = "US",
+    on_table: Callable[[str, dict], None] | None = None,
+) -> dict:
+    """Transform a complete export folder into `out`; returns transform.json's content. `on_table(name,
+    entry)` is called as each table's rows file is complete, with its transform.json entry."""
     export = ExportFolder.open(export_dir)
     with ExitStack() as stack:
-        return Transformer(export, mapping, out, stack, region=region).run()
+        return Transformer(export, mapping, out, stack, region=region, on_table=on_table).run()
 
 
 def iter_rejects(folder: Path) -> Iterator[dict]:

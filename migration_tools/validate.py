@@ -26,8 +26,13 @@ from migration_tools.row_files import LOAD_REJECTS_DIR, read_jsonl, read_manifes
 from migration_tools.staging import TableSpec, create_stage, q, specs
 from reachimpact.services import firebase_scrypt
 
-# Columns the app itself changes after the load (a sign-in upgrades the hash and stamps the time).
-VOLATILE = {"users": {"password_hash", "last_login_at"}}
+# Columns the app itself changes after the load (a sign-in upgrades the hash and stamps the time; a new
+# message moves its conversation), and that the load derives again from what it loaded (a conversation's
+# times and preview, from its messages).
+VOLATILE = {
+    "users": {"password_hash", "last_login_at"},
+    "conversations": {"created_at", "last_message_at", "last_message_preview"},
+}
 REPORT_MD = "validation.md"
 _LOADED_TABLES = (
     "users",
@@ -143,12 +148,12 @@ def _compare_table(
         else " || '|' || ".join(f"s.{q(c)}" for c in spec.conflict_key)
     )
     conn.execute("DROP TABLE IF EXISTS v_expected")
-    conn.execute(
+    expected = conn.execute(
         "CREATE TEMP TABLE v_expected ON COMMIT DROP AS "
         f'SELECT DISTINCT ON (s.firebase_id COLLATE "C") {stage_key} AS k, '
         f"{', '.join([*(f's.{q(c)}' for c in compared), *expected_refs])} FROM v_stage s "
         f'WHERE s.firebase_id NOT IN (SELECT firebase_id FROM v_rejected) ORDER BY s.firebase_id COLLATE "C"'
-    )
+    ).rowcount
     ref_aliases = {ref: f"r{i}" for i, ref in enumerate(refs)}
     joins = " ".join(
         f"LEFT JOIN {q(spec.refs[ref]['table'])} {alias} ON {alias}.id = t.{q(ref)}"
@@ -156,15 +161,38 @@ def _compare_table(
     )
     actual_key = _key_expression(spec, "t", ref_aliases)
     actual_refs = [f"{alias}.firebase_id AS {q(ref)}" for ref, alias in ref_aliases.items()]
-    conn.execute("DROP TABLE IF EXISTS v_actual")
-    conn.execute(
-        f"CREATE TEMP TABLE v_actual ON COMMIT DROP AS SELECT {actual_key} AS k, "
-        f"{', '.join([*(f't.{q(c)}' for c in compared), *actual_refs])} "
+    # What the table holds of those rows (each key at most once: the keys are unique in the table).
+    actual_rows = (
+        f"SELECT {actual_key} AS k, {', '.join([*(f't.{q(c)}' for c in compared), *actual_refs])} "
         f"FROM {q(name)} t {joins} WHERE {actual_key} IN (SELECT k FROM v_expected)"
     )
-    expected = conn.execute("SELECT count(*) FROM v_expected").fetchone()[0]
-    actual = conn.execute("SELECT count(*) FROM v_actual").fetchone()[0]
-    missing = [r[0] for r in conn.execute("SELECT k FROM v_expected EXCEPT SELECT k FROM v_actual LIMIT 20")]
+
+    columns = [*compared, *refs]
+    row_of = lambda alias: f"ROW({', '.join(f'{alias}.{q(c)}' for c in columns)})"  # noqa: E731
+    # Count and checksum in one pass over each side. Ordered by bytes (COLLATE "C"): the same order on
+    # both sides, without the locale's cost.
+    summary_sql = (
+        "SELECT count(*), md5(coalesce(string_agg(md5({row}::text), '' ORDER BY k COLLATE \"C\"), '')) "
+        "FROM ({rows}) x"
+    )
+    want = conn.execute(summary_sql.format(row=row_of("x"), rows="TABLE v_expected")).fetchone()[1]
+    actual, have = conn.execute(summary_sql.format(row=row_of("x"), rows=actual_rows)).fetchone()
+    missing: list[str] = []
+    differing: list[str] = []
+    if actual != expected or have != want:
+        # Something is off: name the rows that are missing or differ.
+        conn.execute("DROP TABLE IF EXISTS v_actual")
+        conn.execute(f"CREATE TEMP TABLE v_actual ON COMMIT DROP AS {actual_rows}")
+        missing = [
+            r[0] for r in conn.execute("SELECT k FROM v_expected EXCEPT SELECT k FROM v_actual LIMIT 20")
+        ]
+        differing = [
+            r[0]
+            for r in conn.execute(
+                f"SELECT e.k FROM v_expected e JOIN v_actual a ON a.k = e.k "
+                f"WHERE {row_of('e')} IS DISTINCT FROM {row_of('a')} ORDER BY e.k LIMIT 20"
+            )
+        ]
     report.add(
         "count",
         name,
@@ -176,22 +204,6 @@ def _compare_table(
         load_rejected=rejected,
         missing=missing,
     )
-
-    columns = [*compared, *refs]
-    row_of = lambda alias: f"ROW({', '.join(f'{alias}.{q(c)}' for c in columns)})"  # noqa: E731
-    # Ordered by bytes (COLLATE "C"): the same order on both sides, without the locale's cost.
-    checksum_sql = (
-        "SELECT md5(coalesce(string_agg(md5({row}::text), '' ORDER BY k COLLATE \"C\"), '')) FROM {t} x"
-    )
-    want = conn.execute(checksum_sql.format(row=row_of("x"), t="v_expected")).fetchone()[0]
-    have = conn.execute(checksum_sql.format(row=row_of("x"), t="v_actual")).fetchone()[0]
-    differing = [
-        r[0]
-        for r in conn.execute(
-            f"SELECT e.k FROM v_expected e JOIN v_actual a ON a.k = e.k "
-            f"WHERE {row_of('e')} IS DISTINCT FROM {row_of('a')} ORDER BY e.k LIMIT 20"
-        )
-    ]
     report.add(
         "checksum",
         name,
@@ -213,7 +225,8 @@ def _compare_table(
             for r in conn.execute(f"SELECT k, {select} FROM v_expected WHERE k = ANY(%s)", (keys,))
         }
         found = {
-            r[0]: r[1:] for r in conn.execute(f"SELECT k, {select} FROM v_actual WHERE k = ANY(%s)", (keys,))
+            r[0]: r[1:]
+            for r in conn.execute(f"SELECT k, {select} FROM ({actual_rows}) a WHERE k = ANY(%s)", (keys,))
         }
         for key in keys:
             if key not in found:
@@ -238,71 +251,123 @@ def _compare_table(
     )
 
 
-def _compare_tables(
-    conninfo: str, folder: Path, manifest: dict, batch_id: uuid.UUID, sample: int
-) -> list[Check]:
+def compare_table(conninfo: str, folder: Path, spec: TableSpec, sample: int) -> list[Check]:
+    """One table's count, checksum and sample checks, on a connection of its own."""
+    part = Report(None)
+    with staging.connect(conninfo) as conn:
+        _compare_table(conn, folder, spec, part, sample)
+        conn.rollback()  # it only wrote temp tables
+    return part.checks
+
+
+def _compare_tables(conninfo: str, folder: Path, manifest: dict, sample: int) -> list[Check]:
     """Every table's comparison, COMPARE_WORKERS at a time (each on its own connection, so on its own
     core), reported in load order."""
-
-    def compare(spec: TableSpec) -> list[Check]:
-        part = Report(batch_id)
-        with staging.connect(conninfo) as conn:
-            _compare_table(conn, folder, spec, part, sample)
-            conn.rollback()  # it only wrote temp tables
-        return part.checks
-
     ordered = specs(manifest)
     # Biggest first, so the last table to start is a small one and the workers finish together.
     by_size = sorted(ordered, key=lambda spec: -spec.rows)
     with ThreadPoolExecutor(max_workers=COMPARE_WORKERS) as pool:
-        found = dict(zip((spec.name for spec in by_size), pool.map(compare, by_size), strict=True))
+        found = dict(
+            zip(
+                (spec.name for spec in by_size),
+                pool.map(lambda spec: compare_table(conninfo, folder, spec, sample), by_size),
+                strict=True,
+            )
+        )
     return [check for spec in ordered for check in found[spec.name]]
 
 
-def _integrity(conn: psycopg.Connection, batch_id: uuid.UUID, report: Report) -> None:
+@dataclass(frozen=True)
+class OrphanQuery:
+    """A part of an orphans check: what it finds once `tables` are loaded (later loads change none of
+    what it looks at, so `migrate` runs it while later tables are still loading)."""
+
+    check: str
+    tables: frozenset[str]
+    sql: str
+
+
+def _orphan_queries() -> list[OrphanQuery]:
     batch_rows = "SELECT row_id FROM migration_id_map WHERE batch_id = %(b)s AND table_name = '{t}'"
-    checks = {
-        "organizations without an owner": f"""
-            SELECT o.firebase_id FROM organizations o WHERE o.id IN ({batch_rows.format(t="organizations")})
-              AND NOT EXISTS (SELECT 1 FROM memberships m
-                              WHERE m.organization_id = o.id AND m.role = 'owner')""",
-        "users without an organization": f"""
-            SELECT u.firebase_id FROM users u WHERE u.id IN ({batch_rows.format(t="users")})
-              AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id)""",
-        "messages outside their contact's conversation": f"""
-            SELECT m.firebase_id FROM messages m JOIN conversations c ON c.id = m.conversation_id
-            WHERE m.id IN ({batch_rows.format(t="messages")})
-              AND (m.contact_id IS DISTINCT FROM c.contact_id OR m.organization_id <> c.organization_id)""",
-        "rows in another organization than their parent": f"""
-            SELECT x.firebase_id FROM (
-                SELECT c.firebase_id, c.organization_id, k.organization_id AS parent_org FROM calls c
-                  JOIN contacts k ON k.id = c.contact_id WHERE c.id IN ({batch_rows.format(t="calls")})
-                UNION ALL
-                SELECT c.firebase_id, c.organization_id, k.organization_id FROM calls c
-                  JOIN campaigns k ON k.id = c.campaign_id WHERE c.id IN ({batch_rows.format(t="calls")})
-                UNION ALL
-                SELECT m.firebase_id, m.organization_id, k.organization_id FROM messages m
-                  JOIN contacts k ON k.id = m.contact_id WHERE m.id IN ({batch_rows.format(t="messages")})
-            ) x WHERE x.organization_id <> x.parent_org""",
-        # One anti-join per table (a correlated probe of every table per entry was the slow way).
-        "id map entries without their row": " UNION ALL ".join(
-            [
-                f"""(SELECT mm.firebase_id FROM migration_id_map mm
-                     WHERE mm.batch_id = %(b)s AND mm.table_name = '{t}'
-                       AND NOT EXISTS (SELECT 1 FROM {t} x WHERE x.id = mm.row_id))"""
-                for t in _LOADED_TABLES
-            ]
-            + [
-                "(SELECT mm.firebase_id FROM migration_id_map mm WHERE mm.batch_id = %(b)s "
-                f"AND mm.table_name NOT IN ({', '.join(repr(t) for t in _LOADED_TABLES)}))"
-            ]
+    other_org = """
+        SELECT c.firebase_id FROM {child} c JOIN {parent} k ON k.id = c.{ref}
+        WHERE c.id IN ({rows}) AND c.organization_id <> k.organization_id"""
+    return [
+        OrphanQuery(
+            "organizations without an owner",
+            frozenset({"organizations", "memberships"}),
+            f"""SELECT o.firebase_id FROM organizations o
+                WHERE o.id IN ({batch_rows.format(t="organizations")})
+                  AND NOT EXISTS (SELECT 1 FROM memberships m
+                                  WHERE m.organization_id = o.id AND m.role = 'owner')""",
         ),
-    }
-    for name, sql in checks.items():
-        found = [r[0] for r in conn.execute(sql + " LIMIT 20", {"b": batch_id})]
-        report.add(
-            "orphans", name, not found, "none" if not found else f"e.g. {', '.join(map(str, found[:5]))}"
-        )
+        OrphanQuery(
+            "users without an organization",
+            frozenset({"users", "memberships"}),
+            f"""SELECT u.firebase_id FROM users u WHERE u.id IN ({batch_rows.format(t="users")})
+                  AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id)""",
+        ),
+        OrphanQuery(
+            "messages outside their contact's conversation",
+            frozenset({"messages", "conversations"}),
+            f"""SELECT m.firebase_id FROM messages m JOIN conversations c ON c.id = m.conversation_id
+                WHERE m.id IN ({batch_rows.format(t="messages")})
+                  AND (m.contact_id IS DISTINCT FROM c.contact_id
+                       OR m.organization_id <> c.organization_id)""",
+        ),
+        *(
+            OrphanQuery(
+                "rows in another organization than their parent",
+                frozenset({child, parent}),
+                other_org.format(child=child, parent=parent, ref=ref, rows=batch_rows.format(t=child)),
+            )
+            for child, parent, ref in (
+                ("calls", "contacts", "contact_id"),
+                ("calls", "campaigns", "campaign_id"),
+                ("messages", "contacts", "contact_id"),
+            )
+        ),
+        # One anti-join per table (a correlated probe of every table per entry was the slow way).
+        *(
+            OrphanQuery(
+                "id map entries without their row",
+                frozenset({t}),
+                f"""SELECT mm.firebase_id FROM migration_id_map mm
+                    WHERE mm.batch_id = %(b)s AND mm.table_name = '{t}'
+                      AND NOT EXISTS (SELECT 1 FROM {t} x WHERE x.id = mm.row_id)""",
+            )
+            for t in _LOADED_TABLES
+        ),
+        OrphanQuery(
+            "id map entries without their row",
+            frozenset(_LOADED_TABLES),
+            "SELECT mm.firebase_id FROM migration_id_map mm WHERE mm.batch_id = %(b)s "
+            f"AND mm.table_name NOT IN ({', '.join(repr(t) for t in _LOADED_TABLES)})",
+        ),
+    ]
+
+
+ORPHAN_QUERIES = _orphan_queries()
+
+
+def find_orphans(conninfo: str, batch_id: uuid.UUID, query: OrphanQuery) -> list[str]:
+    """Up to 20 firebase ids that one orphans query finds, on a connection of its own."""
+    with psycopg.connect(conninfo) as conn:
+        return [str(r[0]) for r in conn.execute(query.sql + " LIMIT 20", {"b": batch_id})]
+
+
+def _find_all_orphans(conninfo: str, batch_id: uuid.UUID) -> dict[OrphanQuery, list[str]]:
+    with ThreadPoolExecutor(max_workers=COMPARE_WORKERS) as pool:
+        found = pool.map(lambda query: find_orphans(conninfo, batch_id, query), ORPHAN_QUERIES)
+        return dict(zip(ORPHAN_QUERIES, found, strict=True))
+
+
+def _integrity(found: dict[OrphanQuery, list[str]], report: Report) -> None:
+    by_check: dict[str, list[str]] = {}
+    for query in ORPHAN_QUERIES:
+        by_check.setdefault(query.check, []).extend(found[query])
+    for name, orphans in by_check.items():
+        report.add("orphans", name, not orphans, "none" if not orphans else f"e.g. {', '.join(orphans[:5])}")
 
 
 def _bookkeeping(manifest: dict, report: Report) -> None:
@@ -323,38 +388,70 @@ def _bookkeeping(manifest: dict, report: Report) -> None:
         )
 
 
-def _authentication(
-    conn: psycopg.Connection, batch_id: uuid.UUID, manifest: dict, export_hash: dict | None, report: Report
+@dataclass
+class PasswordHashes:
+    """The batch's users by the state of their password hash."""
+
+    scrypt: int = 0
+    upgraded: int = 0
+    none: int = 0
+    broken: list[str] = field(default_factory=list)
+
+
+def count_password_hashes(conninfo: str, batch_id: uuid.UUID, export_hash: dict | None) -> PasswordHashes:
+    """Whether each user of the batch can sign in: every Firebase hash kept in a form we verify, with the
+    project's parameters (`export_hash`, when known). On a connection of its own."""
+    signer_key = (
+        firebase_scrypt.b64encode(firebase_scrypt.b64decode_any(export_hash["base64_signer_key"]))
+        if export_hash
+        else None
+    )
+    counts = PasswordHashes()
+    with psycopg.connect(conninfo) as conn, conn.cursor(name="password_hashes") as rows:
+        # A server-side cursor: the users stream through in pages, however many there are.
+        rows.itersize = 2000
+        rows.execute(
+            """SELECT u.firebase_id, u.password_hash FROM users u
+               JOIN migration_id_map mm ON mm.row_id = u.id AND mm.table_name = 'users'
+               WHERE mm.batch_id = %s""",
+            (batch_id,),
+        )
+        for firebase_id, password_hash in rows:
+            _count_hash(counts, firebase_id, password_hash, export_hash, signer_key)
+    return counts
+
+
+def _count_hash(
+    counts: PasswordHashes,
+    firebase_id: str,
+    password_hash: str | None,
+    export_hash: dict | None,
+    signer_key: str | None,
 ) -> None:
-    rows = conn.execute(
-        """SELECT u.firebase_id, u.password_hash FROM users u
-           JOIN migration_id_map mm ON mm.row_id = u.id AND mm.table_name = 'users' WHERE mm.batch_id = %s""",
-        (batch_id,),
-    ).fetchall()
-    scrypt = upgraded = none = 0
-    broken: list[str] = []
-    for firebase_id, password_hash in rows:
-        if password_hash is None:
-            none += 1
-        elif password_hash.startswith(firebase_scrypt.PREFIX):
-            try:
-                parsed = firebase_scrypt.parse_hash(password_hash)
-            except ValueError:
-                broken.append(firebase_id)
-                continue
-            if export_hash and (
-                firebase_scrypt.b64encode(parsed.params.signer_key)
-                != firebase_scrypt.b64encode(firebase_scrypt.b64decode_any(export_hash["base64_signer_key"]))
-                or parsed.params.rounds != int(export_hash["rounds"])
-                or parsed.params.mem_cost != int(export_hash["mem_cost"])
-            ):
-                broken.append(firebase_id)
-                continue
-            scrypt += 1
-        elif password_hash.startswith("$2"):
-            upgraded += 1
-        else:
-            broken.append(firebase_id)
+    if password_hash is None:
+        counts.none += 1
+    elif password_hash.startswith(firebase_scrypt.PREFIX):
+        try:
+            parsed = firebase_scrypt.parse_hash(password_hash)
+        except ValueError:
+            counts.broken.append(firebase_id)
+            return
+        if export_hash and (
+            firebase_scrypt.b64encode(parsed.params.signer_key) != signer_key
+            or parsed.params.rounds != int(export_hash["rounds"])
+            or parsed.params.mem_cost != int(export_hash["mem_cost"])
+        ):
+            counts.broken.append(firebase_id)
+            return
+        counts.scrypt += 1
+    elif password_hash.startswith("$2"):
+        counts.upgraded += 1
+    else:
+        counts.broken.append(firebase_id)
+
+
+def _authentication(counts: PasswordHashes, manifest: dict, report: Report) -> None:
+    scrypt, upgraded, none, broken = counts.scrypt, counts.upgraded, counts.none, counts.broken
     expected_none = manifest.get("auth", {}).get("users_without_password", 0)
     report.figures.update(
         {
@@ -398,22 +495,46 @@ def validate(
         export_manifest = Path(manifest.get("export_folder") or "") / "manifest.json"
         if export_manifest.is_file():
             export_hash_config = json.loads(export_manifest.read_text()).get("hash_config")
-    with staging.connect(conninfo) as conn:
-        batch_id = batch_id or latest_batch(conn, manifest["fingerprint"])
-        report = Report(batch_id)
-        if batch_id is None:
-            report.add("batch", "load", False, "no loaded batch for this transformed folder: run load first")
-        else:
-            report.checks += _compare_tables(conninfo, folder, manifest, batch_id, sample)
-            _integrity(conn, batch_id, report)
-            _authentication(conn, batch_id, manifest, export_hash_config, report)
-        _bookkeeping(manifest, report)
-        rejected = sum(c["rejected"] for c in manifest["collections"].values())
-        report.figures["documents rejected by transform"] = rejected
-        report.figures["rows rejected by load"] = sum(
-            len(read_jsonl(p)) for p in (folder / LOAD_REJECTS_DIR).glob("*.jsonl")
-        )
-        if batch_id is not None:
+    if batch_id is None:
+        with psycopg.connect(conninfo) as conn:
+            batch_id = latest_batch(conn, manifest["fingerprint"])
+    if batch_id is None:
+        return conclude(conninfo, folder, manifest, None, [], {}, None, report_dir=report_dir)
+    compared = _compare_tables(conninfo, folder, manifest, sample)
+    orphans = _find_all_orphans(conninfo, batch_id)
+    hashes = count_password_hashes(conninfo, batch_id, export_hash_config)
+    return conclude(conninfo, folder, manifest, batch_id, compared, orphans, hashes, report_dir=report_dir)
+
+
+def conclude(
+    conninfo: str,
+    folder: Path,
+    manifest: dict,
+    batch_id: uuid.UUID | None,
+    compared: list[Check],
+    orphans: dict[OrphanQuery, list[str]],
+    hashes: PasswordHashes | None,
+    *,
+    report_dir: Path | None = None,
+) -> Report:
+    """The report from the tables' comparisons (`compared`), what every ORPHAN_QUERIES found (`orphans`)
+    and the users' password hashes, with the bookkeeping checks; records the outcome on the batch and
+    writes the report."""
+    report = Report(batch_id)
+    if batch_id is None or hashes is None:
+        report.add("batch", "load", False, "no loaded batch for this transformed folder: run load first")
+    else:
+        report.checks += compared
+        _integrity(orphans, report)
+        _authentication(hashes, manifest, report)
+    _bookkeeping(manifest, report)
+    rejected = sum(c["rejected"] for c in manifest["collections"].values())
+    report.figures["documents rejected by transform"] = rejected
+    report.figures["rows rejected by load"] = sum(
+        len(read_jsonl(p)) for p in (folder / LOAD_REJECTS_DIR).glob("*.jsonl")
+    )
+    if batch_id is not None:
+        with psycopg.connect(conninfo) as conn:
             conn.execute(
                 "UPDATE migration_batches SET status = CASE WHEN %s THEN 'validated' ELSE 'failed' END, "
                 "details = details || %s WHERE id = %s AND status <> 'rolled_back'",
@@ -423,6 +544,5 @@ def validate(
                     batch_id,
                 ),
             )
-            conn.commit()
     report.write(report_dir or folder)
     return report

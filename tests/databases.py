@@ -11,6 +11,11 @@ from psycopg import sql
 from sqlalchemy import make_url
 
 from reachimpact.db import PROJECT_ROOT, libpq_url, sqlalchemy_url
+from reachimpact.schema import alembic_config
+from reachimpact.schema import upgrade as migrate
+
+# Callers take the schema helpers from here with the rest of a throw-away database's life.
+__all__ = ["admin_url", "alembic_config", "create_database", "drop_database", "migrate", "url_for"]
 
 LOCAL_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -56,20 +61,3 @@ def create_database(name: str) -> str:
 def drop_database(name: str) -> None:
     with psycopg.connect(admin_url(), autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
-def alembic_config(url: str):  # -> alembic.config.Config
-    from alembic.config import Config
-
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(PROJECT_ROOT / "alembic"))
-    config.attributes["database_url"] = url
-    # alembic.ini's logging set-up is for the CLI; under pytest it would add a stderr handler to root.
-    config.attributes["configure_logger"] = False
-    return config
-
-
-def migrate(url: str, revision: str = "head") -> None:
-    from alembic import command
-
-    command.upgrade(alembic_config(url), revision)

@@ -68,6 +68,31 @@ def test_streamed_files_keep_nested_subcollections_in_any_key_order(
     ]
 
 
+def test_subcollections_may_sit_straight_under_their_document(cli, tmp_path: Path, session: Session) -> None:
+    """{"users": {"uid": {"name": ..., "contacts": {"c0": {...}}}}}: "contacts" is the mapping's
+    users/*/contacts, so a subcollection; a map field the mapping does not name stays a field."""
+    sample = SampleExport(users=2, contacts_per_user=2, calls_per_user=1, messages_per_user=1)
+    source = sample.write_files(tmp_path / "firebase")
+    tree = sample.firestore_tree()
+    for user in tree["users"].values():
+        user.update(user.pop("__collections__"))
+    user0 = tree["users"]["uid000000"]
+    user0["preferences"] = {"theme": {"dark": True}}  # a map of maps, but not a mapped collection
+    (source / "firestore.json").write_text(json.dumps(tree))
+
+    cli("migrate", "--from-files", source, "--hash-config", source / "hash_config.json", "--no-backup")
+
+    assert len(session.exec(select(Contact)).all()) == 4
+    assert len(session.exec(select(Call)).all()) == 2
+    assert session.exec(select(Contact).where(Contact.firebase_id == "users/uid000000/contacts/c1")).one()
+    rejects = (run_folder(tmp_path) / "transformed" / "rejects.jsonl").read_text()
+    assert rejects == ""
+    transform_report = json.loads((run_folder(tmp_path) / "transformed" / "transform.json").read_text())
+    unmapped = transform_report["collections"]["users"]["unmapped_fields"]
+    assert unmapped["preferences"] == 1
+    assert not {"contacts", "calls", "messages"} & set(unmapped)
+
+
 def test_a_broken_file_is_reported_not_half_migrated(cli, tmp_path: Path) -> None:
     source = SampleExport(users=2).write_files(tmp_path / "firebase")
     text = (source / "firestore.json").read_text()

@@ -65,6 +65,25 @@ def test_round_trip_keeps_every_document_and_its_links(
     assert batch.status == "validated"
 
 
+def test_a_conversation_starts_at_its_first_message_and_shows_its_last(
+    cli, tmp_path: Path, session: Session
+) -> None:
+    source = SampleExport(users=2, contacts_per_user=2, messages_per_user=5).write_files(tmp_path / "fb")
+    _migrate(cli, source, "--no-backup")
+    conversations = session.exec(select(Conversation)).all()
+    assert len(conversations) == 4
+    for conversation in conversations:
+        messages = session.exec(
+            select(Message).where(Message.conversation_id == conversation.id).order_by(Message.created_at)
+        ).all()
+        assert conversation.created_at == messages[0].created_at
+        assert conversation.last_message_at == messages[-1].created_at
+        assert conversation.last_message_preview == messages[-1].body
+    assert {
+        len(session.exec(select(Message).where(Message.conversation_id == c.id)).all()) for c in conversations
+    } == {2, 3}
+
+
 def test_running_the_same_load_again_changes_nothing(
     cli, source: Path, conninfo: str, tmp_path: Path
 ) -> None:
@@ -122,6 +141,39 @@ def test_a_killed_load_resumes_to_the_same_database(
     # The same rows from an uninterrupted load: roll the batch back and load once more.
     cli("rollback", str(batch_id))
     cli("load", tmp_path / "rows", "--no-backup")
+    assert snapshot(conninfo) == resumed
+
+
+def test_a_killed_migrate_resumes_to_the_same_database(
+    cli, source: Path, conninfo: str, db_url: str, tmp_path: Path
+) -> None:
+    # migrate loads each table while later ones are still being transformed: killed there, the batch
+    # must be found again by a new run (its fingerprint is known before the rows are all written).
+    killed = run_module(
+        "migrate",
+        "--from-files",
+        source,
+        "--hash-config",
+        source / "hash_config.json",
+        "--no-backup",
+        "--database-url",
+        db_url,
+        "--work-dir",
+        tmp_path / "runs",
+        env={"MIGRATION_TOOLS_CRASH_AFTER": "contacts"},
+    )
+    assert killed.returncode == -9, killed.stderr
+    partial = snapshot(conninfo)
+    assert partial["contacts"] and not partial["messages"]
+
+    _migrate(cli, source, "--no-backup")
+    resumed = snapshot(conninfo)
+    with psycopg.connect(conninfo) as conn:
+        batches = conn.execute("SELECT id, status FROM migration_batches").fetchall()
+    assert [status for _, status in batches] == ["validated"]
+
+    cli("rollback", str(batches[0][0]))
+    _migrate(cli, source, "--no-backup")
     assert snapshot(conninfo) == resumed
 
 
@@ -218,10 +270,12 @@ def test_rollback_refuses_when_the_app_added_rows_since(
     assert session.exec(select(Contact)).all() == []
 
 
-def test_status_lists_batches(cli, source: Path) -> None:
+def test_status_lists_batches(cli, source: Path, session: Session) -> None:
     _migrate(cli, source, "--no-backup")
     result = cli("status")
     assert "validated" in result.output
+    batch = session.exec(select(MigrationBatch)).one()
+    assert str(batch.id) in result.output  # whole, as `rollback` takes it
 
 
 def test_dry_run_writes_nothing(cli, source: Path, conninfo: str) -> None:
