@@ -380,11 +380,16 @@ class Transformer:
                 raise Rejected(f"password hash or salt is not base64: {exc}") from exc
         else:
             self.auth_summary["without_password"] += 1
-        created = self._moment(user.get("createdAt")) or self.fallback_time
         auth_extra = {k: v for k, v in user.items() if k not in _AUTH_COLUMN_FIELDS}
+        created = self._auth_moment(user, "createdAt", auth_extra)
+        if created is None:
+            created = self.fallback_time
+            self.warn(AUTH, user["localId"], "no readable createdAt: the export's time stands in")
         if isinstance(auth_extra.get("customAttributes"), str):
-            with contextlib.suppress(json.JSONDecodeError):
+            try:
                 auth_extra["customAttributes"] = json.loads(auth_extra["customAttributes"])
+            except json.JSONDecodeError:
+                self.warn(AUTH, user["localId"], "customAttributes is not JSON: kept as its text")
         phone = _first(profile, self.mapping.auth.user_phone) or user.get("phoneNumber")
         return {
             "email": email[:320],
@@ -395,7 +400,7 @@ class Transformer:
             "time_zone": str(_first(profile, self.mapping.auth.user_time_zone) or "America/New_York")[:64],
             "email_verified": bool(user.get("emailVerified", False)),
             "disabled": bool(user.get("disabled", False)),
-            "last_login_at": self._moment(user.get("lastSignedInAt")),
+            "last_login_at": self._auth_moment(user, "lastSignedInAt", auth_extra),
             "firebase_auth": auth_extra,
             "created_at": created,
             "updated_at": created,
@@ -420,12 +425,17 @@ class Transformer:
             "owner": uid,
         }
 
-    def _moment(self, value: Any) -> datetime | None:
+    def _auth_moment(self, user: dict, name: str, auth_extra: dict[str, Any]) -> datetime | None:
+        """An Auth user's time field; one that cannot be read is reported and kept, as it came, with the
+        user's other Firebase fields."""
+        value = user.get(name)
         if value in (None, ""):
             return None
         try:
             return to_datetime(value)
         except (ValueError, OverflowError, TypeError):
+            self.warn(AUTH, user["localId"], f"{name}: {value!r} is not a time; kept in firebase_auth")
+            auth_extra[name] = value
             return None
 
     # --- mapped collections -------------------------------------------------------------------------------

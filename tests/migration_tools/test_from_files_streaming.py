@@ -93,6 +93,32 @@ def test_subcollections_may_sit_straight_under_their_document(cli, tmp_path: Pat
     assert not {"contacts", "calls", "messages"} & set(unmapped)
 
 
+def test_unreadable_auth_fields_are_reported_and_kept(cli, tmp_path: Path, session: Session) -> None:
+    sample = SampleExport(users=2, contacts_per_user=1, calls_per_user=0, messages_per_user=0)
+    source = sample.write_files(tmp_path / "firebase")
+    auth = json.loads((source / "auth_users.json").read_text())
+    odd = auth["users"][1]
+    odd.update(createdAt="last spring", lastSignedInAt="never", customAttributes="{not json")
+    (source / "auth_users.json").write_text(json.dumps(auth))
+
+    cli("migrate", "--from-files", source, "--hash-config", source / "hash_config.json", "--no-backup")
+
+    user = session.exec(select(User).where(User.firebase_id == odd["localId"])).one()
+    assert user.last_login_at is None
+    assert {k: user.firebase_auth[k] for k in ("createdAt", "lastSignedInAt", "customAttributes")} == {
+        "createdAt": "last spring",
+        "lastSignedInAt": "never",
+        "customAttributes": "{not json",
+    }
+    warnings = (run_folder(tmp_path) / "transformed" / "warnings.jsonl").read_text().splitlines()
+    assert [json.loads(w)["message"] for w in warnings] == [
+        "createdAt: 'last spring' is not a time; kept in firebase_auth",
+        "no readable createdAt: the export's time stands in",
+        "customAttributes is not JSON: kept as its text",
+        "lastSignedInAt: 'never' is not a time; kept in firebase_auth",
+    ]
+
+
 def test_a_broken_file_is_reported_not_half_migrated(cli, tmp_path: Path) -> None:
     source = SampleExport(users=2).write_files(tmp_path / "firebase")
     text = (source / "firestore.json").read_text()
