@@ -106,18 +106,31 @@ def _phone(raw: str, region: str) -> str:
     return normalize_phone(raw, region)
 
 
-class ProfileStore:
-    """users/{uid} documents by uid in a SQLite file beside the rows, so that memory stays flat however
-    many users the export holds; `take` looks one up and marks it as belonging to an Auth user."""
+class _ScratchDb:
+    """A SQLite file beside the rows that holds what the transform must remember across documents, so
+    that memory stays flat however large the export; deleted when closed."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, schema: str) -> None:
         path.unlink(missing_ok=True)
         self.path = path
         self.db = sqlite3.connect(path)
         # A scratch file: no journal, no fsync.
         self.db.execute("PRAGMA journal_mode = OFF")
         self.db.execute("PRAGMA synchronous = OFF")
-        self.db.execute("CREATE TABLE profile (uid TEXT PRIMARY KEY, data TEXT NOT NULL, taken INTEGER)")
+        self.db.execute(schema)
+
+    def close(self) -> None:
+        self.db.close()
+        self.path.unlink(missing_ok=True)
+
+
+class ProfileStore(_ScratchDb):
+    """users/{uid} documents by uid; `take` looks one up and marks it as belonging to an Auth user."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            path, "CREATE TABLE profile (uid TEXT PRIMARY KEY, data TEXT NOT NULL, taken INTEGER)"
+        )
 
     def put(self, uid: str, data: dict) -> None:
         self.db.execute(
@@ -136,27 +149,19 @@ class ProfileStore:
     def __len__(self) -> int:
         return self.db.execute("SELECT count(*) FROM profile").fetchone()[0]
 
-    def close(self) -> None:
-        self.db.close()
-        self.path.unlink(missing_ok=True)
 
-
-class ConversationStore:
-    """The conversations made from messages, in a SQLite file beside the rows (memory stays flat): each
-    starts at its first message and shows its last one, as the app keeps them. Written with those times
-    and preview, the load need not update every conversation again once its messages are in."""
+class ConversationStore(_ScratchDb):
+    """The conversations made from messages: each starts at its first message and shows its last one,
+    as the app keeps them. Written with those times and preview, the load need not update every
+    conversation again once its messages are in."""
 
     def __init__(self, path: Path) -> None:
-        path.unlink(missing_ok=True)
-        self.path = path
-        self.db = sqlite3.connect(path)
-        self.db.execute("PRAGMA journal_mode = OFF")
-        self.db.execute("PRAGMA synchronous = OFF")
         # Moments as microseconds since the epoch (ISO strings do not sort); a message's row id breaks
         # ties between equal times, as the load's ORDER BY created_at DESC, id DESC does.
-        self.db.execute(
+        super().__init__(
+            path,
             "CREATE TABLE conversation (id TEXT PRIMARY KEY, organization_id TEXT, contact_id TEXT, "
-            "first_at INTEGER, first TEXT, last_at INTEGER, last_id TEXT, last TEXT, preview TEXT)"
+            "first_at INTEGER, first TEXT, last_at INTEGER, last_id TEXT, last TEXT, preview TEXT)",
         )
 
     def add(
@@ -205,10 +210,6 @@ class ConversationStore:
                     "last_message_preview": preview,
                 },
             )
-
-    def close(self) -> None:
-        self.db.close()
-        self.path.unlink(missing_ok=True)
 
 
 @dataclass

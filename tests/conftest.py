@@ -51,6 +51,17 @@ def db_url() -> str:
 
 
 @pytest.fixture
+def empty_database() -> Iterator[str]:
+    """SQLAlchemy URL of a database of its own with no schema at all, dropped after the test."""
+    name = f"reachimpact_empty_{uuid.uuid4().hex[:10]}"
+    url = create_database(name)
+    try:
+        yield url
+    finally:
+        drop_database(name)
+
+
+@pytest.fixture
 def session() -> Iterator:
     """A session on the test database; tables are emptied after each test (see `_clean_tables`)."""
     from sqlmodel import Session

@@ -5,12 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
 
 import procrastinate
 import psycopg
-import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -20,7 +17,7 @@ from sqlmodel import SQLModel
 import reachimpact.models  # noqa: F401 - fills SQLModel.metadata
 from reachimpact.db import PROJECT_ROOT, libpq_url
 from reachimpact.models.schema_filters import include_name, include_object
-from tests.databases import alembic_config, create_database, drop_database
+from tests.databases import alembic_config
 
 # Everything of ours or procrastinate's that could be left in the schema after `downgrade base`.
 _LEFTOVERS = """
@@ -66,16 +63,6 @@ def _defer_a_job(url: str) -> None:
     with psycopg.connect(libpq_url(url)) as conn:
         jobs = conn.execute("SELECT task_name, status::text, args FROM procrastinate_jobs").fetchall()
     assert jobs == [("migrations_probe", "todo", {"n": 1})]
-
-
-@pytest.fixture
-def empty_database() -> Iterator[str]:
-    name = f"reachimpact_migrations_{uuid.uuid4().hex[:10]}"
-    url = create_database(name)
-    try:
-        yield url
-    finally:
-        drop_database(name)
 
 
 def test_upgrade_downgrade_upgrade_on_an_empty_database(empty_database: str) -> None:

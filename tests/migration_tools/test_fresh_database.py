@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
-import pytest
 from typer.testing import CliRunner, Result
 
 from migration_tools.cli import app
 from migration_tools.sample_export import SampleExport
 from reachimpact.db import libpq_url
 from reachimpact.schema import revisions
-from tests.databases import create_database, drop_database
-
-
-@pytest.fixture
-def empty_database() -> Iterator[str]:
-    name = f"reachimpact_test_empty_{uuid.uuid4().hex[:8]}"
-    url = create_database(name)
-    try:
-        yield url
-    finally:
-        drop_database(name)
 
 
 def _migrate(url: str, tmp_path: Path, *extra: str) -> Result:
