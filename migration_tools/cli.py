@@ -432,16 +432,18 @@ def export_back(
     mapping: MappingFile = None,
     database_url: DatabaseUrl = None,
     work_dir: WorkDir = None,
+    dry_run: DryRun = False,
 ) -> None:
     """Write the database as Firebase-importable JSON: Auth users with their hashes, and documents."""
     from migration_tools.export_back import export_back as do_export_back
 
     with _run("export-back", work_dir) as run:
         target = out or run.folder / "firebase"
-        summary = do_export_back(_conninfo(database_url), target, _load_mapping(mapping))
+        with _maybe_temporary(target, dry_run) as folder:
+            summary = do_export_back(_conninfo(database_url), folder, _load_mapping(mapping))
         for name, count in summary.items():
             console.print(f"  {name}: {count}")
-        console.print(f"written to {target} (see IMPORT.md there)")
+        console.print("dry run: nothing kept" if dry_run else f"written to {target} (see IMPORT.md there)")
 
 
 def _source_label(source: str) -> str:

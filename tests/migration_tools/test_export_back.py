@@ -24,6 +24,9 @@ def test_export_back_round_trips_through_migrate(
     migrated = snapshot(conninfo)
 
     back = tmp_path / "back"
+    rehearsal = cli("export-back", "--out", back, "--dry-run")
+    assert "users/*/contacts: 12" in rehearsal.output
+    assert not back.exists()
     result = cli("export-back", "--out", back)
     assert "users/*/contacts: 12" in result.output
     auth = json.loads((back / "auth_users.json").read_text())["users"]
