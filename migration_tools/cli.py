@@ -20,6 +20,7 @@ from typing import Annotated, Any
 
 import psycopg
 import typer
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -260,10 +261,15 @@ def _log_checks(report: Any) -> None:
 
 def _print_load(result: Any) -> None:
     table = Table(
-        title=f"batch {result.batch_id}" + (" (dry run: nothing written)" if result.dry_run else "")
+        title=f"batch {result.batch_id}" + (" (dry run: nothing written)" if result.dry_run else ""),
+        box=box.SIMPLE_HEAD,  # no column rules: the numbers fit an 80-column terminal
+        pad_edge=False,
     )
-    for column in ("table", "staged", "inserted", "updated", "unchanged", "rejected", "dangling refs"):
-        table.add_column(column, justify="right" if column != "table" else "left")
+    # Table names whole; in a narrow terminal the dangling references fold instead.
+    table.add_column("table", no_wrap=True)
+    for column in ("staged", "inserted", "updated", "unchanged", "rejected"):
+        table.add_column(column, justify="right", no_wrap=True)
+    table.add_column("dangling", overflow="fold")
     for t in result.tables:
         dangling = ", ".join(f"{k} {v}" for k, v in t.dangling.items())
         table.add_row(
