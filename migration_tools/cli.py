@@ -174,8 +174,9 @@ def do_transform(export_dir: Path, out: Path, mapping: Any, region: str, progres
 
     total = sum(ExportFolder.open(export_dir, verify=False).streams().values())
     task = progress.add_task("transform", total=total)
-    manifest = transform(export_dir, out, mapping, region=region)
-    progress.update(task, completed=total)
+    manifest = transform(
+        export_dir, out, mapping, region=region, on_progress=lambda n: progress.advance(task, n)
+    )
     for name, c in manifest["collections"].items():
         log.info("transform %s: %s", name, c)
     return manifest
@@ -236,9 +237,9 @@ def do_pipeline(
         dry_run=dry_run,
         sample=sample,
         report_dir=run.folder,
+        on_read=lambda n: progress.advance(transformed, n),
         on_loaded=lambda r: progress.advance(loading, r.staged),
     )
-    progress.update(transformed, completed=records)
     staged = sum(t.staged for t in migrated.load.tables)
     progress.update(loading, total=staged, completed=staged)
     for name, c in migrated.manifest["collections"].items():

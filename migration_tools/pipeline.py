@@ -103,15 +103,21 @@ def migrate(
     sample: int = 50,
     report_dir: Path | None = None,
     on_transformed: Callable[[str, dict], None] | None = None,
+    on_read: Callable[[int], None] | None = None,
     on_loaded: Callable[[TableResult], None] | None = None,
 ) -> Migrated:
     """Transform `export_dir` into `out`, load it and validate the load (not in a dry run), overlapped.
-    `on_transformed(name, entry)` and `on_loaded(result)` follow the tables' progress."""
+    `on_read(n)` counts the documents the transform has read, `on_transformed(name, entry)` and
+    `on_loaded(result)` follow the tables."""
     export = ExportFolder.open(export_dir, verify=False)  # the transform verifies the files
     tables = _ArrivingTables(on_transformed)
     transformer = threading.Thread(
         target=tables.run_transform,
-        args=(lambda: transform(export_dir, out, mapping, region=region, on_table=tables.announce),),
+        args=(
+            lambda: transform(
+                export_dir, out, mapping, region=region, on_table=tables.announce, on_progress=on_read
+            ),
+        ),
         name="transform",
     )
     comparisons: dict[str, Future[list[Check]]] = {}

@@ -46,6 +46,7 @@ ROW_NAMESPACE = uuid.UUID("5b0d7c3e-5f0e-4d1a-9a57-2f1f3c0e8a11")
 FIREBASE_ID_MAX = 128
 PROFILES_FILE = "profiles.sqlite"
 CONVERSATIONS_FILE = "conversations.sqlite"
+PROGRESS_EVERY = 1000
 # Part of the fingerprint: bump it when the same export and mapping would give different rows.
 ROWS_FORMAT = 2
 CONVERSATION_PREFIX = "conversation:"
@@ -264,6 +265,8 @@ class Transformer:
     auth_summary: Counter = field(default_factory=Counter)
     fallback_time: datetime = field(default_factory=lambda: datetime.now(UTC))
     on_table: Callable[[str, dict], None] | None = None
+    # Told how many more documents were read, a page at a time (progress bars).
+    on_progress: Callable[[int], None] | None = None
     finished_tables: dict[str, dict] = field(default_factory=dict)
     _last_timestamp: tuple[Any, datetime] | None = None
     _rejects: IO[str] | None = None
@@ -295,13 +298,23 @@ class Transformer:
         assert self._warnings is not None
         self._warnings.write(json.dumps({"collection": collection, "path": path, "message": message}) + "\n")
 
+    def read(self, stream: str) -> Iterator[dict]:
+        """The stream's records, counted out to `on_progress` (each stream is read once)."""
+        read = 0
+        for read, record in enumerate(self.export.read(stream), 1):
+            if self.on_progress and read % PROGRESS_EVERY == 0:
+                self.on_progress(PROGRESS_EVERY)
+            yield record
+        if self.on_progress and read % PROGRESS_EVERY:
+            self.on_progress(read % PROGRESS_EVERY)
+
     # --- Auth users, their profiles and personal organizations ------------------------------------------
 
     def profiles(self) -> ProfileStore:
         """users/{uid} documents by uid, read before the Auth users stream."""
         collection = self.mapping.auth.profile_collection
         store = ProfileStore(self.out / PROFILES_FILE)
-        for record in self.export.read(collection):
+        for record in self.read(collection):
             self.reports[collection].documents += 1
             store.put(record["path"].split("/")[-1], record.get("data") or {})
         return store
@@ -329,7 +342,7 @@ class Transformer:
             },
         )
         report = self.reports[AUTH]
-        for user in self.export.read(AUTH_STREAM):
+        for user in self.read(AUTH_STREAM):
             report.documents += 1
             uid = str(user.get("localId") or "")
             try:
@@ -449,7 +462,7 @@ class Transformer:
         report = self.reports[mapped.pattern]
         if mapped.skip:
             report.skip_reason = mapped.skip
-            for _ in self.export.read(mapped.pattern):
+            for _ in self.read(mapped.pattern):
                 report.documents += 1
                 report.skipped += 1
             return
@@ -483,7 +496,7 @@ class Transformer:
             )
         rows = self.table_rows(mapped.table, data, refs)
         mapped_fields = {f for c in mapped.columns for f in c.fields}
-        for record in self.export.read(mapped.pattern):
+        for record in self.read(mapped.pattern):
             report.documents += 1
             path = record["path"]
             doc = record.get("data") or {}
@@ -666,7 +679,7 @@ class Transformer:
             streams.discard(pattern)
         for pattern in sorted(streams):
             # Nothing is dropped silently: a collection the mapping does not name is rejected whole.
-            for record in self.export.read(pattern):
+            for record in self.read(pattern):
                 self.reports[pattern].documents += 1
                 self.reject(pattern, record["path"], "no mapping for this collection")
         return self.finish()
@@ -745,12 +758,16 @@ def transform(
     *,
     region: str = "US",
     on_table: Callable[[str, dict], None] | None = None,
+    on_progress: Callable[[int], None] | None = None,
 ) -> dict:
     """Transform a complete export folder into `out`; returns transform.json's content. `on_table(name,
-    entry)` is called as each table's rows file is complete, with its transform.json entry."""
+    entry)` is called as each table's rows file is complete, with its transform.json entry;
+    `on_progress(n)` as n more documents have been read."""
     export = ExportFolder.open(export_dir)
     with ExitStack() as stack:
-        return Transformer(export, mapping, out, stack, region=region, on_table=on_table).run()
+        return Transformer(
+            export, mapping, out, stack, region=region, on_table=on_table, on_progress=on_progress
+        ).run()
 
 
 def iter_rejects(folder: Path) -> Iterator[dict]:

@@ -9,7 +9,10 @@ import psycopg
 import pytest
 from sqlmodel import Session, select
 
+from migration_tools.export_folder import ExportFolder
+from migration_tools.mapping import load_mapping
 from migration_tools.sample_export import SampleExport
+from migration_tools.transform import PROGRESS_EVERY, transform
 from reachimpact.models import Call, Campaign, Contact, Conversation, Message, MigrationBatch, User
 from tests.factories import make_member
 from tests.migration_tools.conftest import run_folder, run_module, snapshot
@@ -283,3 +286,24 @@ def test_dry_run_writes_nothing(cli, source: Path, conninfo: str) -> None:
     result = _migrate(cli, source, "--dry-run")
     assert "dry run: the database was not changed" in result.output
     assert snapshot(conninfo, include_bookkeeping=True) == before
+
+
+def test_the_transform_reports_every_document_it_reads(cli, tmp_path: Path) -> None:
+    sample = SampleExport(users=30, contacts_per_user=40, calls_per_user=2, messages_per_user=3)
+    source = sample.write_files(tmp_path / "firebase")
+    cli(
+        "export",
+        "--from-files",
+        source,
+        "--hash-config",
+        source / "hash_config.json",
+        "--out",
+        tmp_path / "export",
+    )
+    export = ExportFolder.open(tmp_path / "export")
+    read: list[int] = []
+
+    transform(tmp_path / "export", tmp_path / "rows", load_mapping(None), on_progress=read.append)
+
+    assert sum(read) == sum(export.streams().values()) > PROGRESS_EVERY
+    assert max(read) == PROGRESS_EVERY  # a page at a time, not once at the end
