@@ -106,6 +106,20 @@ def test_running_the_same_load_again_changes_nothing(
         assert again[name] == before[name], name
 
 
+def _killed_after_contacts(*args: object, db_url: str, tmp_path: Path) -> None:
+    """The CLI in a process of its own, SIGKILLed right after the contacts table commits."""
+    killed = run_module(
+        *map(str, args),
+        "--no-backup",
+        "--database-url",
+        db_url,
+        "--work-dir",
+        str(tmp_path / "runs"),
+        env={"MIGRATION_TOOLS_CRASH_AFTER": "contacts"},
+    )
+    assert killed.returncode == -9, killed.stderr
+
+
 def test_a_killed_load_resumes_to_the_same_database(
     cli, source: Path, conninfo: str, db_url: str, tmp_path: Path
 ) -> None:
@@ -120,17 +134,7 @@ def test_a_killed_load_resumes_to_the_same_database(
     )
     cli("transform", tmp_path / "export", "--out", tmp_path / "rows")
 
-    killed = run_module(
-        "load",
-        tmp_path / "rows",
-        "--no-backup",
-        "--database-url",
-        db_url,
-        "--work-dir",
-        tmp_path / "runs",
-        env={"MIGRATION_TOOLS_CRASH_AFTER": "contacts"},
-    )
-    assert killed.returncode == -9, killed.stderr
+    _killed_after_contacts("load", tmp_path / "rows", db_url=db_url, tmp_path=tmp_path)
     partial = snapshot(conninfo)
     assert partial["contacts"] and not partial["calls"]  # it really stopped half-way
 
@@ -152,20 +156,15 @@ def test_a_killed_migrate_resumes_to_the_same_database(
 ) -> None:
     # migrate loads each table while later ones are still being transformed: killed there, the batch
     # must be found again by a new run (its fingerprint is known before the rows are all written).
-    killed = run_module(
+    _killed_after_contacts(
         "migrate",
         "--from-files",
         source,
         "--hash-config",
         source / "hash_config.json",
-        "--no-backup",
-        "--database-url",
-        db_url,
-        "--work-dir",
-        tmp_path / "runs",
-        env={"MIGRATION_TOOLS_CRASH_AFTER": "contacts"},
+        db_url=db_url,
+        tmp_path=tmp_path,
     )
-    assert killed.returncode == -9, killed.stderr
     partial = snapshot(conninfo)
     assert partial["contacts"] and not partial["messages"]
 
