@@ -266,9 +266,44 @@ def load_table(conn: psycopg.Connection, folder: Path, spec: TableSpec, batch_id
         ).fetchone()[0]
     )
     insert = insert.format(conflict="ON CONFLICT (collection, firebase_id) DO NOTHING" if stale_map else "")
+    rebuild = _set_indexes_aside(conn, spec.name)
     result.inserted = conn.execute(insert, [*defaults.values(), batch_id, spec.name]).fetchone()[0]
+    for statement in rebuild:
+        conn.execute(statement)
     result.unchanged = resolved - result.rejected - result.inserted - result.updated
     return result
+
+
+def _set_indexes_aside(conn: psycopg.Connection, name: str) -> list[str]:
+    """When table `name` is empty (a first migration), drop its indexes other than the primary key, and
+    the unique constraints they back, and return the statements that build them again after the insert:
+    one sorted build per index costs far less than entering every row into every index (pg_restore
+    loads the same way). Unique keys are checked again by the build, and the load's transaction keeps
+    the table locked until it commits, or rolls back with the indexes as they were. A table that holds
+    rows keeps its indexes: the app may be reading it."""
+    if conn.execute(f"SELECT EXISTS (SELECT 1 FROM {q(name)})").fetchone()[0]:
+        return []
+    conn.execute(f"LOCK TABLE {q(name)} IN ACCESS EXCLUSIVE MODE")
+    if conn.execute(f"SELECT EXISTS (SELECT 1 FROM {q(name)})").fetchone()[0]:
+        return []  # the app added a row since the first look: load around it, indexes in place
+    rebuild = []
+    for index, index_sql, constraint, constraint_sql in conn.execute(
+        """SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid), c.conname,
+                  pg_get_constraintdef(c.oid)
+           FROM pg_index i
+           LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid
+           WHERE i.indrelid = %s::regclass AND NOT i.indisprimary
+             AND NOT EXISTS (SELECT 1 FROM pg_constraint f
+                             WHERE f.contype = 'f' AND f.conindid = i.indexrelid)""",
+        (name,),
+    ).fetchall():
+        if constraint:
+            conn.execute(f"ALTER TABLE {q(name)} DROP CONSTRAINT {q(constraint)}")
+            rebuild.append(f"ALTER TABLE {q(name)} ADD CONSTRAINT {q(constraint)} {constraint_sql}")
+        else:
+            conn.execute(f"DROP INDEX {index}")
+            rebuild.append(index_sql)
+    return rebuild
 
 
 # Tables whose rows the load of a later table changes: a conversation takes its times and preview from

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import json
 import queue
+import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +39,22 @@ from migration_tools.validate import (
     count_password_hashes,
     find_orphans,
 )
+
+# The load and comparison threads need the GIL only for moments between statements, but each time one
+# wakes it waits for the transform's thread to hand the GIL over: up to the switch interval (5 ms by
+# default), many times per table. Measured with a busy thread beside a load of 110k rows: 5.1 s at the
+# default, 4.0-4.3 s at 0.2 ms, the same as with the busy work in another process (4.1-4.4 s).
+SWITCH_INTERVAL = 0.0002
+
+
+@contextmanager
+def _quick_gil_handoff() -> Iterator[None]:
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(SWITCH_INTERVAL)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(before)
 
 
 class _Cancelled(Exception):
@@ -127,7 +145,10 @@ def migrate(
     batch: list[uuid.UUID] = []
     hashes: list[Future[PasswordHashes]] = []
 
-    with ThreadPoolExecutor(max_workers=COMPARE_WORKERS, thread_name_prefix="validate") as pool:
+    with (
+        _quick_gil_handoff(),
+        ThreadPoolExecutor(max_workers=COMPARE_WORKERS, thread_name_prefix="validate") as pool,
+    ):
 
         def compare(name: str) -> None:
             comparisons[name] = pool.submit(compare_table, conninfo, out, tables.specs[name], sample)

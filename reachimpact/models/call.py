@@ -53,7 +53,7 @@ class Call(SQLModel, table=True):
     )
 
     id: uuid.UUID = id_field()
-    organization_id: uuid.UUID = organization_id_field()
+    organization_id: uuid.UUID = organization_id_field(index=False)
     campaign_id: uuid.UUID | None = foreign_key_field("campaigns.id")
     contact_id: uuid.UUID | None = foreign_key_field("contacts.id")
     campaign_contact_id: uuid.UUID | None = foreign_key_field("campaign_contacts.id", index=False)

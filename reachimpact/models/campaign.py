@@ -60,7 +60,7 @@ class Campaign(SQLModel, table=True):
     )
 
     id: uuid.UUID = id_field()
-    organization_id: uuid.UUID = organization_id_field()
+    organization_id: uuid.UUID = organization_id_field(index=False)
     name: str = Field(max_length=200)
     type: str = Field(default=CampaignType.CALL, max_length=8)
     status: str = Field(default=CampaignStatus.DRAFT, max_length=16)

@@ -108,7 +108,7 @@ class OptOut(SQLModel, table=True):
     )
 
     id: uuid.UUID = id_field()
-    organization_id: uuid.UUID = organization_id_field()
+    organization_id: uuid.UUID = organization_id_field(index=False)
     phone: str = Field(max_length=20, index=True)  # E.164
     channel: str = Field(default=OptOutChannel.ALL, max_length=8)
     # manual, import, sms_keyword (STOP), ivr (pressed 9), firebase

@@ -44,7 +44,7 @@ class Conversation(SQLModel, table=True):
     )
 
     id: uuid.UUID = id_field()
-    organization_id: uuid.UUID = organization_id_field()
+    organization_id: uuid.UUID = organization_id_field(index=False)
     contact_id: uuid.UUID = foreign_key_field("contacts.id", nullable=False, ondelete="CASCADE")
     last_message_at: datetime | None = timestamp_field()
     last_message_preview: str = Field(default="", max_length=200)
@@ -61,7 +61,7 @@ class Message(SQLModel, table=True):
     )
 
     id: uuid.UUID = id_field()
-    organization_id: uuid.UUID = organization_id_field()
+    organization_id: uuid.UUID = organization_id_field(index=False)
     conversation_id: uuid.UUID = foreign_key_field(
         "conversations.id", nullable=False, ondelete="CASCADE", index=False
     )

@@ -50,7 +50,7 @@ class Membership(SQLModel, table=True):
     )
 
     id: uuid.UUID = id_field()
-    organization_id: uuid.UUID = organization_id_field()
+    organization_id: uuid.UUID = organization_id_field(index=False)
     user_id: uuid.UUID = foreign_key_field("users.id", nullable=False, ondelete="CASCADE")
     role: str = Field(default=Role.OWNER, max_length=16)
     created_at: datetime = created_at_field()

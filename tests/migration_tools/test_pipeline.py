@@ -68,6 +68,35 @@ def test_round_trip_keeps_every_document_and_its_links(
     assert batch.status == "validated"
 
 
+def _indexes_and_constraints(conninfo: str) -> set[tuple[str, ...]]:
+    with psycopg.connect(conninfo) as conn:
+        indexes = conn.execute(
+            "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'"
+        )
+        constraints = conn.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE connamespace = 'public'::regnamespace"
+        )
+        return {("index", *row) for row in indexes} | {("constraint", *row) for row in constraints}
+
+
+def test_a_first_load_leaves_every_index_and_constraint_as_it_found_them(
+    cli, source: Path, conninfo: str
+) -> None:
+    # Into empty tables the load builds the indexes after the rows (load._set_indexes_aside).
+    before = _indexes_and_constraints(conninfo)
+    _migrate(cli, source)
+
+    assert _indexes_and_constraints(conninfo) == before
+    with psycopg.connect(conninfo) as conn, pytest.raises(psycopg.errors.UniqueViolation):
+        conn.execute(
+            "INSERT INTO contacts (organization_id, first_name, last_name, phone, tags, custom_fields, "
+            "opt_out_calls, opt_out_sms, created_at, updated_at) "
+            "SELECT organization_id, 'Twin', '', phone, '{}', '{}', false, false, now(), now() "
+            "FROM contacts LIMIT 1"
+        )
+
+
 def test_a_conversation_starts_at_its_first_message_and_shows_its_last(
     cli, tmp_path: Path, session: Session
 ) -> None:
