@@ -169,14 +169,17 @@ def _compare_table(
 
     columns = [*compared, *refs]
     row_of = lambda alias: f"ROW({', '.join(f'{alias}.{q(c)}' for c in columns)})"  # noqa: E731
-    # Count and checksum in one pass over each side. Ordered by bytes (COLLATE "C"): the same order on
-    # both sides, without the locale's cost.
+    # Count and checksum in one pass over each side. The checksum adds up a 64-bit hash of each row, key
+    # included: a row changed, added, lost or moved to another key changes the sum. Hashing the values
+    # (each type's own hash, the same for varchar and text) needs neither their text nor a sort: a third
+    # of what md5 over each row's text, in key order, cost at 40k rows.
     summary_sql = (
-        "SELECT count(*), md5(coalesce(string_agg(md5({row}::text), '' ORDER BY k COLLATE \"C\"), '')) "
+        "SELECT count(*), coalesce(sum(hash_record_extended(ROW(x.k, {values}), 0)::numeric), 0)::text "
         "FROM ({rows}) x"
     )
-    want = conn.execute(summary_sql.format(row=row_of("x"), rows="TABLE v_expected")).fetchone()[1]
-    actual, have = conn.execute(summary_sql.format(row=row_of("x"), rows=actual_rows)).fetchone()
+    values = ", ".join(f"x.{q(c)}" for c in columns)
+    want = conn.execute(summary_sql.format(values=values, rows="TABLE v_expected")).fetchone()[1]
+    actual, have = conn.execute(summary_sql.format(values=values, rows=actual_rows)).fetchone()
     missing: list[str] = []
     differing: list[str] = []
     if actual != expected or have != want:
@@ -208,7 +211,7 @@ def _compare_table(
         "checksum",
         name,
         want == have and not differing,
-        f"md5 over {', '.join(columns)}: "
+        f"sum of row hashes over the key, {', '.join(columns)}: "
         + ("equal" if want == have else f"expected {want[:12]}…, found {have[:12]}…")
         + (f"; rows that differ: {', '.join(differing[:10])}" if differing else ""),
         expected=want,

@@ -8,13 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from reachimpact.models.base import (
-    created_at_field,
-    foreign_key_field,
-    id_field,
-    jsonb_field,
-    timestamp_field,
-)
+from reachimpact.models.base import created_at_field, id_field, jsonb_field, timestamp_field
 
 
 class MigrationBatch(SQLModel, table=True):
@@ -37,15 +31,20 @@ class MigrationBatch(SQLModel, table=True):
 
 
 class MigrationIdMap(SQLModel, table=True):
-    """Where each Firebase document or user landed."""
+    """Where each Firebase document or user landed.
+
+    Keyed by the document, with no surrogate id and no foreign key to its batch: the load writes an
+    entry for every row it inserts, and those two cost it as much as the rows' own indexes (a random
+    uuid index and a trigger per entry). Only the load writes here, into the batch it has just created,
+    and batches are never deleted (rollback marks its batch and deletes the batch's entries itself).
+    """
 
     __tablename__ = "migration_id_map"
-    __table_args__ = (sa.UniqueConstraint("collection", "firebase_id", name="uq_migration_id_map_source"),)
+    __table_args__ = (sa.Index("ix_migration_id_map_batch_table", "batch_id", "table_name"),)
 
-    id: uuid.UUID = id_field()
-    batch_id: uuid.UUID = foreign_key_field("migration_batches.id", nullable=False, ondelete="CASCADE")
-    collection: str = Field(max_length=100)  # Firestore collection path, or "auth" for users
-    firebase_id: str = Field(max_length=128)
+    batch_id: uuid.UUID
+    collection: str = Field(primary_key=True, max_length=100)  # Firestore collection path, or "auth"
+    firebase_id: str = Field(primary_key=True, max_length=128)
     table_name: str = Field(max_length=64)
     row_id: uuid.UUID
     created_at: datetime = created_at_field()
