@@ -175,8 +175,8 @@ def _compare_table(
     row_of = lambda alias: f"ROW({', '.join(f'{alias}.{q(c)}' for c in columns)})"  # noqa: E731
     # Count and checksum in one pass over each side. The checksum adds up a 64-bit hash of each row, key
     # included: a row changed, added, lost or moved to another key changes the sum. Hashing the values
-    # (each type's own hash, the same for varchar and text) needs neither their text nor a sort: a third
-    # of what md5 over each row's text, in key order, cost at 40k rows.
+    # (each type's own hash, the same for varchar and text) needs neither their text nor a sort: less
+    # than half of what md5 over each row's text, in key order, cost for 40k contacts (185 ms, 426 ms).
     summary_sql = (
         "SELECT count(*), coalesce(sum(hash_record_extended(ROW(x.k, {values}), 0)::numeric), 0)::text "
         "FROM ({rows}) x"

@@ -1,7 +1,7 @@
 """The migration id map is keyed by its document (collection, firebase_id), with no surrogate id and no
 foreign key to its batch, and indexed by (batch_id, table_name) for rollback and validation: the load
-writes an entry per inserted row, and the random-uuid key and the per-entry trigger cost it as much as
-the rows' own indexes.
+writes an entry per inserted row, and the random-uuid key and the per-entry trigger made the entries
+cost a first load more than the rows themselves.
 
 Revision ID: 0010
 Revises: 0009
