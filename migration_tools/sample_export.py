@@ -38,6 +38,12 @@ def timestamp(ms: int) -> dict:
     return {DATATYPE: "timestamp", "value": {"_seconds": ms // 1000, "_nanoseconds": (ms % 1000) * 1_000_000}}
 
 
+def contact_phone(i: int, j: int) -> str:
+    """Contact j of user i's number, as people type them: a different number for every contact of up to
+    10,000 users with up to 100 contacts each, so that each is parsed once, as in a real export."""
+    return f"(415) 5{i % 100:02d}-{i // 100 * 100 + j:04d}"
+
+
 @dataclass
 class SampleExport:
     users: int = 3
@@ -103,7 +109,7 @@ class SampleExport:
             f"c{j}": {
                 "firstName": f"Contact{j}",
                 "lastName": f"Of{i}",
-                "phone": f"(415) 5{i % 100:02d}-{j:04d}",
+                "phone": contact_phone(i, j),
                 "email": f"c{j}.u{i}@example.org",
                 "tags": ["donor"] if j % 2 else ["volunteer", "2024"],
                 "customFields": {"ward": j % 7},
@@ -135,7 +141,7 @@ class SampleExport:
                 "status": "completed" if j % 3 else "no_answer",
                 "direction": "outbound",
                 "from": "+14155550100",
-                "to": f"(415) 5{i % 100:02d}-{j % n_contacts:04d}",
+                "to": contact_phone(i, j % n_contacts),
                 "duration": 30 + j,
                 "twilioSid": f"CA{i:08d}{j:06d}",
                 "createdAt": timestamp(ms + j),
@@ -150,7 +156,7 @@ class SampleExport:
                 "status": "delivered",
                 "twilioSid": f"SM{i:08d}{j:06d}",
                 "from": "+14155550100",
-                "to": f"(415) 5{i % 100:02d}-{j % n_contacts:04d}",
+                "to": contact_phone(i, j % n_contacts),
                 "createdAt": timestamp(ms + j),
             }
             for j in range(self.messages_per_user)
