@@ -102,7 +102,10 @@ def row_id(table_name: str, firebase_id: str) -> str:
     return f"{x[:8]}-{x[8:12]}-5{x[13:16]}-{_VARIANT[x[16]]}{x[17:20]}-{x[20:32]}"
 
 
-@lru_cache(maxsize=1 << 16)
+# Organisations' own numbers recur in every call and message; contacts' numbers mostly do not. A small
+# cache keeps the first without letting memory grow with the export (65,536 entries cost 10 MB by
+# 100k documents, for no measurable speed).
+@lru_cache(maxsize=1 << 12)
 def _phone(raw: str, region: str) -> str:
     return normalize_phone(raw, region)
 
