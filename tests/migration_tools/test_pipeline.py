@@ -28,6 +28,10 @@ def source(sample: SampleExport, tmp_path: Path) -> Path:
     return sample.write_files(tmp_path / "firebase")
 
 
+def _export(cli, source: Path, out: Path):
+    return cli("export", "--from-files", source, "--hash-config", source / "hash_config.json", "--out", out)
+
+
 def _migrate(cli, source: Path, *extra: str, expect: int = 0):
     return cli(
         "migrate", "--from-files", source, "--hash-config", source / "hash_config.json", *extra, expect=expect
@@ -152,15 +156,7 @@ def _killed_after_contacts(*args: object, db_url: str, tmp_path: Path) -> None:
 def test_a_killed_load_resumes_to_the_same_database(
     cli, source: Path, conninfo: str, db_url: str, tmp_path: Path
 ) -> None:
-    cli(
-        "export",
-        "--from-files",
-        source,
-        "--hash-config",
-        source / "hash_config.json",
-        "--out",
-        tmp_path / "export",
-    )
+    _export(cli, source, tmp_path / "export")
     cli("transform", tmp_path / "export", "--out", tmp_path / "rows")
 
     _killed_after_contacts("load", tmp_path / "rows", db_url=db_url, tmp_path=tmp_path)
@@ -319,15 +315,7 @@ def test_dry_run_writes_nothing(cli, source: Path, conninfo: str) -> None:
 def test_the_transform_reports_every_document_it_reads(cli, tmp_path: Path) -> None:
     sample = SampleExport(users=30, contacts_per_user=40, calls_per_user=2, messages_per_user=3)
     source = sample.write_files(tmp_path / "firebase")
-    cli(
-        "export",
-        "--from-files",
-        source,
-        "--hash-config",
-        source / "hash_config.json",
-        "--out",
-        tmp_path / "export",
-    )
+    _export(cli, source, tmp_path / "export")
     export = ExportFolder.open(tmp_path / "export")
     read: list[int] = []
 
