@@ -31,6 +31,7 @@ from migration_tools.validate import (
     COMPARE_WORKERS,
     ORPHAN_QUERIES,
     Check,
+    Connections,
     OrphanQuery,
     PasswordHashes,
     Report,
@@ -147,16 +148,17 @@ def migrate(
 
     with (
         _quick_gil_handoff(),
+        Connections(conninfo) as connections,
         ThreadPoolExecutor(max_workers=COMPARE_WORKERS, thread_name_prefix="validate") as pool,
     ):
 
         def compare(name: str) -> None:
-            comparisons[name] = pool.submit(compare_table, conninfo, out, tables.specs[name], sample)
+            comparisons[name] = pool.submit(compare_table, connections, out, tables.specs[name], sample)
 
         def look_for_orphans(everything_loaded: bool) -> None:
             for query in ORPHAN_QUERIES:
                 if query not in orphans and (everything_loaded or query.tables <= loaded_tables):
-                    orphans[query] = pool.submit(find_orphans, conninfo, batch[0], query)
+                    orphans[query] = pool.submit(find_orphans, connections, batch[0], query)
 
         def loaded(result: TableResult) -> None:
             if on_loaded:
