@@ -14,7 +14,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import multiprocessing
+import shutil
 import sqlite3
+import sys
+import threading
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
@@ -271,6 +275,8 @@ class Transformer:
     # Told how many more documents were read, a page at a time (progress bars).
     on_progress: Callable[[int], None] | None = None
     finished_tables: dict[str, dict] = field(default_factory=dict)
+    # Transform the Auth users in a child process beside the collections (see _AuthUsersAside).
+    parallel: bool = False
     _last_timestamp: tuple[Any, datetime] | None = None
     _rejects: IO[str] | None = None
     _warnings: IO[str] | None = None
@@ -673,19 +679,43 @@ class Transformer:
 
     def run(self) -> dict:
         self.open()
-        self.auth_users()
-        self.tables_done()
-        streams = set(self.export.collections()) - {self.mapping.auth.profile_collection}
-        for pattern, mapped in self.mapping.collections.items():
-            self.collection(mapped)
+        aside = _AuthUsersAside.start(self) if self.parallel else None
+        if aside is None:
+            self.auth_users()
             self.tables_done()
-            streams.discard(pattern)
-        for pattern in sorted(streams):
-            # Nothing is dropped silently: a collection the mapping does not name is rejected whole.
-            for record in self.read(pattern):
-                self.reports[pattern].documents += 1
-                self.reject(pattern, record["path"], "no mapping for this collection")
+        try:
+            streams = set(self.export.collections()) - {self.mapping.auth.profile_collection}
+            for pattern, mapped in self.mapping.collections.items():
+                self.collection(mapped)
+                self.tables_done()
+                streams.discard(pattern)
+            for pattern in sorted(streams):
+                # Nothing is dropped silently: a collection the mapping does not name is rejected whole.
+                for record in self.read(pattern):
+                    self.reports[pattern].documents += 1
+                    self.reject(pattern, record["path"], "no mapping for this collection")
+            if aside is not None:
+                aside.join()
+        finally:
+            if aside is not None:
+                aside.stop()
         return self.finish()
+
+    def run_auth_users_in_child(self, send: Any) -> None:
+        """The child's side of _AuthUsersAside: this object is the parent's, as it was when forked."""
+        try:
+            self.tables, self.finished_tables = {}, {}
+            with ExitStack() as stack:
+                self.stack = stack  # the parent's stack and handles are left untouched
+                self._rejects = stack.enter_context(_aside(self.out / REJECTS).open("w", encoding="utf-8"))
+                self._warnings = stack.enter_context(_aside(self.out / WARNINGS).open("w", encoding="utf-8"))
+                self.on_table = lambda name, entry: send.send(("table", (name, entry)))
+                self.on_progress = lambda n: send.send(("progress", n))
+                self.auth_users()
+                self.tables_done()
+            send.send(("done", (dict(self.reports), self.auth_summary)))
+        except BaseException as exc:  # the parent raises it
+            send.send(("failed", exc if isinstance(exc, TransformError) else RuntimeError(repr(exc))))
 
     def tables_done(self) -> None:
         """Every table written so far is complete: each table is filled by one phase (the Auth users, or
@@ -732,6 +762,93 @@ class Transformer:
         return manifest
 
 
+def _aside(path: Path) -> Path:
+    """Where the Auth users' child writes its part of a shared file (rejects, warnings)."""
+    return path.with_name(path.name + ".auth")
+
+
+class _AuthUsersAside:
+    """The Auth users phase (users, organizations, memberships) in a forked child process, while this
+    process transforms the collections: the two phases share nothing, and the load can start on the
+    organizations while the contacts are still being read. The child writes its tables' rows files, and
+    its rejects and warnings beside ours; it sends each finished table and its progress as it goes, and
+    its counts at the end, which `join` merges. Forked, not spawned: a fresh interpreter would spend half
+    a second importing what this one has."""
+
+    def __init__(self, parent: Transformer, context: Any) -> None:
+        self.parent = parent
+        self.receive, send = context.Pipe(duplex=False)
+        self.process = context.Process(target=parent.run_auth_users_in_child, args=(send,), daemon=True)
+        self.process.start()
+        send.close()
+        self.tables: dict[str, dict] = {}
+        self.outcome: tuple[str, Any] | None = None
+        self.relay = threading.Thread(target=self._relay, name="transform-auth-users", daemon=True)
+        self.relay.start()
+
+    @classmethod
+    def start(cls, parent: Transformer) -> _AuthUsersAside | None:
+        """The child started, or None where processes cannot be forked (the caller runs the phase)."""
+        if "fork" not in multiprocessing.get_all_start_methods():
+            return None
+        sys.stdout.flush()  # the child flushes these as it exits: nothing of ours may be in them twice
+        sys.stderr.flush()
+        return cls(parent, multiprocessing.get_context("fork"))
+
+    def _relay(self) -> None:
+        try:
+            while True:
+                kind, value = self.receive.recv()
+                if kind == "table":
+                    name, entry = value
+                    self.tables[name] = entry
+                    if self.parent.on_table:
+                        self.parent.on_table(name, entry)
+                elif kind == "progress":
+                    if self.parent.on_progress:
+                        self.parent.on_progress(value)
+                else:
+                    self.outcome = (kind, value)
+                    return
+        except EOFError:
+            self.outcome = ("failed", TransformError("the Auth users' transform stopped unexpectedly"))
+        except BaseException as exc:  # on_table refused the table (the load failed): stop the child
+            self.outcome = ("failed", exc)
+            self.process.kill()
+
+    def join(self) -> None:
+        """Wait for the child; merge its tables (first, as when run in turn), counts and rejects."""
+        self.relay.join()
+        assert self.outcome is not None
+        kind, value = self.outcome
+        if kind == "failed":
+            raise value
+        reports, auth_summary = value
+        parent = self.parent
+        parent.reports.update(reports)
+        parent.auth_summary.update(auth_summary)
+        parent.finished_tables = {**self.tables, **parent.finished_tables}
+        # The Auth users' rejects and warnings come first in each file, as when the phases run in turn.
+        for name, handle in ((REJECTS, parent._rejects), (WARNINGS, parent._warnings)):
+            assert handle is not None
+            handle.flush()
+            ours = parent.out / f"{name}.collections"
+            shutil.copyfile(parent.out / name, ours)
+            handle.seek(0)
+            handle.truncate()
+            for part in (_aside(parent.out / name), ours):
+                with part.open(encoding="utf-8") as lines:
+                    handle.writelines(lines)
+                part.unlink()
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join()
+        self.relay.join()
+        self.receive.close()
+
+
 def _first(doc: dict, names: tuple[str, ...]) -> Any:
     for name in names:
         value = doc.get(name)
@@ -762,14 +879,22 @@ def transform(
     region: str = "US",
     on_table: Callable[[str, dict], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
+    parallel: bool = True,
 ) -> dict:
     """Transform a complete export folder into `out`; returns transform.json's content. `on_table(name,
-    entry)` is called as each table's rows file is complete, with its transform.json entry;
-    `on_progress(n)` as n more documents have been read."""
+    entry)` is called as each table's rows file is complete, with its transform.json entry (from another
+    thread, when `parallel`); `on_progress(n)` as n more documents have been read."""
     export = ExportFolder.open(export_dir)
     with ExitStack() as stack:
         return Transformer(
-            export, mapping, out, stack, region=region, on_table=on_table, on_progress=on_progress
+            export,
+            mapping,
+            out,
+            stack,
+            region=region,
+            on_table=on_table,
+            on_progress=on_progress,
+            parallel=parallel,
         ).run()
 
 
