@@ -714,8 +714,9 @@ class Transformer:
                 self.auth_users()
                 self.tables_done()
             send.send(("done", (dict(self.reports), self.auth_summary)))
-        except BaseException as exc:  # the parent raises it
-            send.send(("failed", exc if isinstance(exc, TransformError) else RuntimeError(repr(exc))))
+        except BaseException as exc:  # the parent raises it, if it is still there to hear it
+            with contextlib.suppress(OSError):
+                send.send(("failed", exc if isinstance(exc, TransformError) else RuntimeError(repr(exc))))
 
     def tables_done(self) -> None:
         """Every table written so far is complete: each table is filled by one phase (the Auth users, or
@@ -778,7 +779,7 @@ class _AuthUsersAside:
     def __init__(self, parent: Transformer, context: Any) -> None:
         self.parent = parent
         self.receive, send = context.Pipe(duplex=False)
-        self.process = context.Process(target=parent.run_auth_users_in_child, args=(send,), daemon=True)
+        self.process = context.Process(target=self._child, args=(send,), daemon=True)
         self.process.start()
         send.close()
         self.tables: dict[str, dict] = {}
@@ -794,6 +795,12 @@ class _AuthUsersAside:
         sys.stdout.flush()  # the child flushes these as it exits: nothing of ours may be in them twice
         sys.stderr.flush()
         return cls(parent, multiprocessing.get_context("fork"))
+
+    def _child(self, send: Any) -> None:
+        # Our end of the pipe closed here, the child's sends fail as soon as this process is gone (killed
+        # mid-run), and the child stops instead of writing on into a folder a re-run may be using.
+        self.receive.close()
+        self.parent.run_auth_users_in_child(send)
 
     def _relay(self) -> None:
         try:
