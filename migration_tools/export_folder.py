@@ -72,12 +72,12 @@ class StreamState:
     bytes: int = 0
     cursor: str | None = None
     done: bool = False
-    # Whether orjson reads every line of the stream exactly as json does (see _fast_json_reads_it).
+    # Whether orjson reads every line of the stream exactly as json does (see _orjson_reads_it_exactly).
     # False for a stream resumed from a state file that did not record it: its early pages were unchecked.
     fast_json: bool = False
 
 
-def _fast_json_reads_it(line: str) -> bool:
+def _orjson_reads_it_exactly(line: str) -> bool:
     """orjson reads a record about four times faster than json (110k documents: 0.09 s against 0.35 s,
     a tenth of the transform), but it turns integers beyond 64 bits into floats and refuses NaN. The
     writer checks each line, so the transform takes the fast reader only where it gives the same values."""
@@ -123,7 +123,7 @@ class ExportWriter:
             os.fsync(handle.fileno())
             state.bytes = handle.tell()
         state.count += len(lines)
-        state.fast_json = state.fast_json and all(_fast_json_reads_it(line) for line in lines)
+        state.fast_json = state.fast_json and all(_orjson_reads_it_exactly(line) for line in lines)
         state.cursor = cursor
         self._save_state()
         if os.environ.get(CRASH_AFTER_ENV) == f"page:{stream}":
