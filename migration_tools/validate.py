@@ -194,10 +194,9 @@ def _compare_table(
     actual_key = _key_expression(spec, "t", ref_aliases)
     actual_refs = [f"{alias}.firebase_id AS {q(ref)}" for ref, alias in ref_aliases.items()]
     # What the table holds of those rows (each key at most once: the keys are unique in the table).
-    actual_rows = (
-        f"SELECT {actual_key} AS k, {', '.join([*(f't.{q(c)}' for c in compared), *actual_refs])} "
-        f"FROM {q(name)} t {joins} WHERE {actual_key} IN (SELECT k FROM v_expected)"
-    )
+    actual_values = ", ".join([*(f"t.{q(c)}" for c in compared), *actual_refs])
+    actual_from = f"SELECT {actual_key} AS k, {actual_values} FROM {q(name)} t {joins}"
+    actual_rows = f"{actual_from} WHERE {actual_key} IN (SELECT k FROM v_expected)"
 
     columns = [*compared, *refs]
     row_of = lambda alias: f"ROW({', '.join(f'{alias}.{q(c)}' for c in columns)})"  # noqa: E731
@@ -259,10 +258,7 @@ def _compare_table(
             r[0]: r[1:]
             for r in conn.execute(f"SELECT k, {select} FROM v_expected WHERE k = ANY(%s)", (keys,))
         }
-        found = {
-            r[0]: r[1:]
-            for r in conn.execute(f"SELECT k, {select} FROM ({actual_rows}) a WHERE k = ANY(%s)", (keys,))
-        }
+        found = {r[0]: r[1:] for r in conn.execute(f"{actual_from} WHERE {actual_key} = ANY(%s)", (keys,))}
         for key in keys:
             if key not in found:
                 differences.append({"row": key, "field": "*", "expected": "row", "actual": "missing"})

@@ -216,6 +216,11 @@ def test_a_tampered_row_fails_validation(cli, source: Path, conninfo: str, tmp_p
     report = json.loads((run_folder(tmp_path) / "validation.json").read_text())
     checksum = next(c for c in report["checks"] if c["name"] == "checksum" and c["subject"] == "calls")
     assert checksum["data"]["differing"] == ["users/uid000003/calls/call2"]
+    # The sample takes all 16 calls (50 rows a table), so it names the field too.
+    sampled = next(c for c in report["checks"] if c["name"] == "sample" and c["subject"] == "calls")
+    assert [(d["row"], d["field"], d["actual"]) for d in sampled["data"]["differences"]] == [
+        ("users/uid000003/calls/call2", "duration_seconds", "999")
+    ]
     # A deleted row is caught by the counts.
     with psycopg.connect(conninfo) as conn:
         conn.execute("DELETE FROM messages WHERE firebase_id = 'users/uid000000/messages/m1'")
