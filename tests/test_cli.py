@@ -33,6 +33,7 @@ def test_import_contacts_command(tmp_path: Path, session: Session) -> None:
     done = cli("import-contacts", str(source), "--org", "CLI Org")
     assert done.returncode == 0, done.stderr
     assert "2 imported, 0 updated, 0 skipped, 1 rejected" in done.stdout
+    assert done.stderr.rstrip().endswith("100% 3 rows read")
     errors = Path(f"{source}.errors.csv").read_text().splitlines()
     assert errors[1].startswith("3,")
     names = sorted(

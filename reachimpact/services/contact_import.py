@@ -374,4 +374,6 @@ def import_contacts(
                 progress(min(chunk.bytes_read / size, 1.0) * 0.99, f"{good + result.rejected:,} rows read")
         result.skipped = good - result.imported - result.updated
         conn.commit()
+    if progress:  # 99 % until the commit: the rows are not there before it
+        progress(1.0, f"{good + result.rejected:,} rows read")
     return result
