@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -82,3 +86,55 @@ def test_a_failure_in_the_child_fails_the_transform_with_its_reason(tmp_path: Pa
     export = _export(tmp_path / "export", hash_config=None, extra_users=[], extra_docs=[])
     with pytest.raises(TransformError, match="no hash config"):
         transform(export, tmp_path / "rows", load_mapping(), parallel=True)
+
+
+# Run as a script by the test below: transforms an export in parallel and, as soon as the Auth users
+# child reports progress (from the relay thread), kills this process the way `kill -9` would.
+_KILLED_MID_RUN = """
+import multiprocessing, os, signal, sys, threading
+from pathlib import Path
+from migration_tools.mapping import load_mapping
+from migration_tools.transform import transform
+
+def progress(n):
+    if threading.current_thread().name == "transform-auth-users":
+        [child] = multiprocessing.active_children()
+        print(child.pid, flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+transform(Path(sys.argv[1]), Path(sys.argv[2]), load_mapping(), parallel=True, on_progress=progress)
+"""
+
+
+def _gone(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
+    return "\nState:\tZ" in status  # exited, its orphaned entry not yet reaped
+
+
+def test_the_child_stops_when_the_parent_is_killed(tmp_path: Path) -> None:
+    users = 5000
+    sample = SampleExport(users=users)  # its Auth users only: no documents
+    writer = ExportWriter(tmp_path / "export", source={"kind": "test"}, hash_config=sample.hash_config)
+    writer.write_page(AUTH_STREAM, sample.auth_users(), cursor=None)
+    writer.finish_stream(AUTH_STREAM)
+    writer.finish()
+
+    killed = subprocess.run(
+        [sys.executable, "-c", _KILLED_MID_RUN, str(tmp_path / "export"), str(tmp_path / "out")],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    child = int(killed.stdout.split()[0])
+    deadline = time.monotonic() + 30
+    while not _gone(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _gone(child)
+    # It stopped at its next message to the dead parent, well before the end of the Auth users.
+    written = (tmp_path / "out" / ROWS_DIR / "users.copy").read_text().count("\n")
+    assert written < users
