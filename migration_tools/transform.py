@@ -797,8 +797,8 @@ class _AuthUsersAside:
         return cls(parent, multiprocessing.get_context("fork"))
 
     def _child(self, send: Any) -> None:
-        # Our end of the pipe closed here, the child's sends fail as soon as this process is gone (killed
-        # mid-run), and the child stops instead of writing on into a folder a re-run may be using.
+        # With the parent's end of the pipe closed here, the child's sends fail as soon as the parent is
+        # gone (killed mid-run), and the child stops instead of writing on into a folder a re-run may use.
         self.receive.close()
         self.parent.run_auth_users_in_child(send)
 
