@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import psycopg
 import typer
@@ -26,6 +26,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from migration_tools.runs import Run, start_run
+
+# Each step's modules are imported where it runs, so that `--help` answers without importing the models,
+# the transform and the load (most of a second) and each command loads only what it uses. Types only here.
+if TYPE_CHECKING:
+    from migration_tools.load import LoadResult
+    from migration_tools.mapping import Mapping
+    from migration_tools.pipeline import Migrated
+    from migration_tools.validate import Report
+
+T = TypeVar("T")
 
 app = typer.Typer(
     name="python -m migration_tools",
@@ -114,13 +124,13 @@ def _hash_config(path: Path | None) -> dict | None:
     return load_hash_config(path) if path else None
 
 
-def _load_mapping(path: Path | None) -> Any:
+def _load_mapping(path: Path | None) -> Mapping:
     from migration_tools.mapping import load_mapping
 
     return load_mapping(path)
 
 
-def _collections(mapping: Any) -> list[str]:
+def _collections(mapping: Mapping) -> list[str]:
     return [mapping.auth.profile_collection, *mapping.collections]
 
 
@@ -134,7 +144,7 @@ def do_export(
     credentials: Path | None,
     project: str | None,
     hash_config: dict | None,
-    mapping: Any,
+    mapping: Mapping,
     progress: Progress,
     page_size: int = 1000,
 ) -> dict:
@@ -168,7 +178,7 @@ def do_export(
     return manifest
 
 
-def do_transform(export_dir: Path, out: Path, mapping: Any, region: str, progress: Progress) -> dict:
+def do_transform(export_dir: Path, out: Path, mapping: Mapping, region: str, progress: Progress) -> dict:
     from migration_tools.export_folder import ExportFolder
     from migration_tools.transform import transform
 
@@ -182,7 +192,7 @@ def do_transform(export_dir: Path, out: Path, mapping: Any, region: str, progres
     return manifest
 
 
-def do_load(conninfo: str, folder: Path, *, run: Run, dry_run: bool, progress: Progress) -> Any:
+def do_load(conninfo: str, folder: Path, *, run: Run, dry_run: bool, progress: Progress) -> LoadResult:
     from migration_tools.load import load
     from migration_tools.row_files import read_manifest
 
@@ -200,7 +210,7 @@ def do_load(conninfo: str, folder: Path, *, run: Run, dry_run: bool, progress: P
 
 def do_validate(
     conninfo: str, folder: Path, *, batch: uuid.UUID | None, sample: int, report_dir: Path
-) -> Any:
+) -> Report:
     from migration_tools.validate import validate
 
     report = validate(conninfo, folder, batch_id=batch, sample=sample, report_dir=report_dir)
@@ -212,14 +222,14 @@ def do_pipeline(
     conninfo: str,
     export_dir: Path,
     out: Path,
-    mapping: Any,
+    mapping: Mapping,
     *,
     region: str,
     run: Run,
     dry_run: bool,
     sample: int,
     progress: Progress,
-) -> Any:
+) -> Migrated:
     """transform → load → validate, overlapped (migration_tools.pipeline), with progress and log."""
     from migration_tools.export_folder import ExportFolder
     from migration_tools.pipeline import migrate
@@ -249,7 +259,7 @@ def do_pipeline(
     return migrated
 
 
-def _log_checks(report: Any) -> None:
+def _log_checks(report: Report) -> None:
     for check in report.checks:
         log.log(
             logging.INFO if check.passed else logging.ERROR,
@@ -260,7 +270,7 @@ def _log_checks(report: Any) -> None:
         )
 
 
-def _print_load(result: Any) -> None:
+def _print_load(result: LoadResult) -> None:
     table = Table(
         title=f"batch {result.batch_id}" + (" (dry run: nothing written)" if result.dry_run else ""),
         box=box.SIMPLE_HEAD,  # no column rules: the numbers fit an 80-column terminal
@@ -285,7 +295,7 @@ def _print_load(result: Any) -> None:
     console.print(table)
 
 
-def _print_report(report: Any, folder: Path) -> None:
+def _print_report(report: Report, folder: Path) -> None:
     failed = [c for c in report.checks if not c.passed]
     for figure, value in report.figures.items():
         console.print(f"  {figure}: {value}")
@@ -297,7 +307,7 @@ def _print_report(report: Any, folder: Path) -> None:
     )
 
 
-def _step(progress: Progress, description: str, work: Callable[[], Any]) -> Any:
+def _step(progress: Progress, description: str, work: Callable[[], T]) -> T:
     task = progress.add_task(description, total=1)
     result = work()
     progress.update(task, completed=1)

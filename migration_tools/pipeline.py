@@ -1,11 +1,11 @@
 """transform → load → validate overlapped, as `migrate` runs them.
 
-The transform runs in a thread of its own (its Auth users phase in a forked child process beside it) and
-hands each table to the load as soon as its rows file is complete; the load takes it once the tables it
-refers to are loaded (`load_tables`); each loaded table is compared with its rows on the comparison
-threads' connections while later tables load. So Python's transform and PostgreSQL's load and
-comparisons use both cores instead of taking turns. The load and comparison threads mostly wait on
-PostgreSQL, so they take the GIL from the transform only briefly.
+The transform runs in a thread of its own (its Auth users phase in a forked child process beside it:
+migration_tools.auth_users_child) and hands each table to the load as soon as its rows file is complete;
+the load takes it once the tables it refers to are loaded (`load_tables`); each loaded table is compared
+with its rows on the comparison threads' connections while later tables load. So Python's transform and
+PostgreSQL's load and comparisons use both cores instead of taking turns. The load and comparison threads
+mostly wait on PostgreSQL, so they take the GIL from the transform only briefly.
 
 The result is the one `transform`, `load` and `validate` run one after the other give: the same rows
 file per table, loaded in an order that respects references, in the batch of the same fingerprint."""

@@ -7,6 +7,11 @@ Row ids are derived from (table, firebase_id), so the same export always yields 
 folder's fingerprint is therefore known from the export, mapping and region before any row is written,
 and each table's file can be loaded as soon as it is complete (`on_table`), while later ones are still
 being transformed.
+
+This module runs the phases (the Auth users, then each mapped collection; with `parallel`, the Auth users
+in a forked child beside the collections: auth_users_child) and writes transform.json. Its parts:
+table_rows (a table's rows file, row ids), converters (column values from fields), scratch (the SQLite
+stores of profiles and conversations) and transform_errors (TransformError, Rejected).
 """
 
 from __future__ import annotations
@@ -14,42 +19,33 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import multiprocessing
-import shutil
-import sqlite3
-import sys
-import threading
-import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from functools import lru_cache
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from migration_tools.export_folder import AUTH_STREAM, ExportFolder, collection_pattern, sha256_file
-from migration_tools.firestore_values import reference_path, to_datetime
+from migration_tools.auth_users_child import AuthUsersChild
+from migration_tools.converters import Timestamps, column_reader
+from migration_tools.export_folder import AUTH_STREAM, ExportFolder, sha256_file
+from migration_tools.firestore_values import to_datetime
 from migration_tools.hash_config import to_parameters
-from migration_tools.mapping import AUTH, CollectionMapping, ColumnMapping, Mapping, table
+from migration_tools.mapping import AUTH, CollectionMapping, Mapping, table
 from migration_tools.row_files import (
     LOAD_REJECTS_DIR,
     REJECTS,
     ROWS_DIR,
     TRANSFORM_MANIFEST,
     WARNINGS,
-    copy_line,
     rows_file,
 )
-from reachimpact.errors import Invalid
+from migration_tools.scratch import CONVERSATIONS_FILE, PROFILES_FILE, ConversationStore, ProfileStore
+from migration_tools.table_rows import FIREBASE_ID_MAX, TableRows
+from migration_tools.transform_errors import Rejected, TransformError
 from reachimpact.services import firebase_scrypt
-from reachimpact.services.phones import normalize_phone
 
-ROW_NAMESPACE = uuid.UUID("5b0d7c3e-5f0e-4d1a-9a57-2f1f3c0e8a11")
-FIREBASE_ID_MAX = 128
-PROFILES_FILE = "profiles.sqlite"
-CONVERSATIONS_FILE = "conversations.sqlite"
 PROGRESS_EVERY = 1000
 # Part of the fingerprint: bump it when the same export and mapping would give different rows.
 ROWS_FORMAT = 2
@@ -84,171 +80,6 @@ _AUTH_COLUMN_FIELDS = {
 }
 
 
-class TransformError(Exception):
-    """The export cannot be transformed at all (as opposed to one bad document, which is rejected)."""
-
-
-class Rejected(Exception):
-    """One document cannot become a row; the message is the reason written to rejects.jsonl."""
-
-
-_NAMESPACE_SHA1 = hashlib.sha1(ROW_NAMESPACE.bytes)
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
-_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
-
-
-def row_id(table_name: str, firebase_id: str) -> str:
-    """uuid5(ROW_NAMESPACE, "table:firebase_id") as text, without building a UUID object per row."""
-    digest = _NAMESPACE_SHA1.copy()
-    digest.update(f"{table_name}:{firebase_id}".encode())
-    x = digest.hexdigest()
-    return f"{x[:8]}-{x[8:12]}-5{x[13:16]}-{_VARIANT[x[16]]}{x[17:20]}-{x[20:32]}"
-
-
-# Organisations' own numbers recur in every call and message; contacts' numbers mostly do not. A small
-# cache keeps the first without letting memory grow with the export (65,536 entries cost 10 MB by
-# 100k documents, for no measurable speed).
-@lru_cache(maxsize=1 << 12)
-def _phone(raw: str, region: str) -> str:
-    return normalize_phone(raw, region)
-
-
-class _ScratchDb:
-    """A SQLite file beside the rows that holds what the transform must remember across documents, so
-    that memory stays flat however large the export; deleted when closed."""
-
-    def __init__(self, path: Path, schema: str) -> None:
-        path.unlink(missing_ok=True)
-        self.path = path
-        self.db = sqlite3.connect(path)
-        # A scratch file: no journal, no fsync.
-        self.db.execute("PRAGMA journal_mode = OFF")
-        self.db.execute("PRAGMA synchronous = OFF")
-        self.db.execute(schema)
-
-    def close(self) -> None:
-        self.db.close()
-        self.path.unlink(missing_ok=True)
-
-
-class ProfileStore(_ScratchDb):
-    """users/{uid} documents by uid; `take` looks one up and marks it as belonging to an Auth user."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(
-            path, "CREATE TABLE profile (uid TEXT PRIMARY KEY, data TEXT NOT NULL, taken INTEGER)"
-        )
-
-    def put(self, uid: str, data: dict) -> None:
-        self.db.execute(
-            "INSERT INTO profile (uid, data) VALUES (?, ?) "
-            "ON CONFLICT (uid) DO UPDATE SET data = excluded.data",
-            (uid, json.dumps(data, ensure_ascii=False)),
-        )
-
-    def take(self, uid: str) -> dict:
-        row = self.db.execute("UPDATE profile SET taken = 1 WHERE uid = ? RETURNING data", (uid,)).fetchone()
-        return json.loads(row[0]) if row else {}
-
-    def untaken(self) -> list[str]:
-        return [r[0] for r in self.db.execute("SELECT uid FROM profile WHERE taken IS NULL ORDER BY rowid")]
-
-    def __len__(self) -> int:
-        return self.db.execute("SELECT count(*) FROM profile").fetchone()[0]
-
-
-class ConversationStore(_ScratchDb):
-    """The conversations made from messages: each starts at its first message and shows its last one,
-    as the app keeps them. Written with those times and preview, the load need not update every
-    conversation again once its messages are in."""
-
-    def __init__(self, path: Path) -> None:
-        # Moments as microseconds since the epoch (ISO strings do not sort); a message's row id breaks
-        # ties between equal times, as the load's ORDER BY created_at DESC, id DESC does.
-        super().__init__(
-            path,
-            "CREATE TABLE conversation (id TEXT PRIMARY KEY, organization_id TEXT, contact_id TEXT, "
-            "first_at INTEGER, first TEXT, last_at INTEGER, last_id TEXT, last TEXT, preview TEXT)",
-        )
-
-    def add(
-        self, conversation_id: str, organization_id: str, contact_id: str, message_id: str, message: dict
-    ) -> None:
-        """Count one message (its row id and values) in its conversation."""
-        created: datetime = message["created_at"]
-        at = (created - _EPOCH) // _MICROSECOND
-        moment = created.isoformat()
-        self.db.execute(
-            """INSERT INTO conversation VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-               ON CONFLICT (id) DO UPDATE SET
-                 first = CASE WHEN excluded.first_at < first_at THEN excluded.first ELSE first END,
-                 first_at = min(first_at, excluded.first_at),
-                 last = CASE WHEN (excluded.last_at, excluded.last_id) > (last_at, last_id)
-                             THEN excluded.last ELSE last END,
-                 preview = CASE WHEN (excluded.last_at, excluded.last_id) > (last_at, last_id)
-                                THEN excluded.preview ELSE preview END,
-                 last_id = CASE WHEN (excluded.last_at, excluded.last_id) > (last_at, last_id)
-                                THEN excluded.last_id ELSE last_id END,
-                 last_at = max(last_at, excluded.last_at)""",
-            (
-                conversation_id,
-                organization_id,
-                contact_id,
-                at,
-                moment,
-                at,
-                message_id,
-                moment,
-                (message.get("body") or "")[:200],
-            ),
-        )
-
-    def rows(self) -> Iterator[tuple[str, dict[str, Any]]]:
-        for conversation_id, organization_id, contact_id, first, last, preview in self.db.execute(
-            "SELECT id, organization_id, contact_id, first, last, preview FROM conversation ORDER BY rowid"
-        ):
-            yield (
-                conversation_id,
-                {
-                    "organization_id": organization_id,
-                    "contact_id": contact_id,
-                    "created_at": first,
-                    "last_message_at": last,
-                    "last_message_preview": preview,
-                },
-            )
-
-
-@dataclass
-class TableRows:
-    """The rows file of one table, being written."""
-
-    name: str
-    data: list[str]
-    refs: dict[str, dict]  # column → {"table", "required", "store"}
-    handle: IO[str]
-    count: int = 0
-    fields: list[str] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.fields = [*self.data, *self.refs]
-
-    @property
-    def columns(self) -> list[str]:
-        return ["source", "id", "firebase_id", *self.data, *self.refs]
-
-    def write(self, source: str, firebase_id: str, values: dict[str, Any]) -> str:
-        """Write one row; returns its id."""
-        if len(firebase_id) > FIREBASE_ID_MAX:
-            raise Rejected(f"id is longer than {FIREBASE_ID_MAX} characters")
-        get = values.get
-        identifier = row_id(self.name, firebase_id)
-        self.handle.write(copy_line([source, identifier, firebase_id, *[get(c) for c in self.fields]]))
-        self.count += 1
-        return identifier
-
-
 @dataclass
 class CollectionReport:
     documents: int = 0
@@ -275,18 +106,19 @@ class Transformer:
     # Told how many more documents were read, a page at a time (progress bars).
     on_progress: Callable[[int], None] | None = None
     finished_tables: dict[str, dict] = field(default_factory=dict)
-    # Transform the Auth users in a child process beside the collections (see _AuthUsersAside).
+    # Transform the Auth users in a child process beside the collections (see auth_users_child).
     parallel: bool = False
-    _last_timestamp: tuple[Any, datetime] | None = None
-    _rejects: IO[str] | None = None
-    _warnings: IO[str] | None = None
+    timestamps: Timestamps = field(default_factory=Timestamps)
+    # rejects.jsonl and warnings.jsonl, open while it runs (the Auth users' child has its own).
+    rejects_file: IO[str] | None = None
+    warnings_file: IO[str] | None = None
 
     def open(self) -> None:
         (self.out / ROWS_DIR).mkdir(parents=True, exist_ok=True)
         for stale in [*(self.out / ROWS_DIR).glob("*.copy"), *(self.out / LOAD_REJECTS_DIR).glob("*.jsonl")]:
             stale.unlink()
-        self._rejects = self.stack.enter_context((self.out / REJECTS).open("w", encoding="utf-8"))
-        self._warnings = self.stack.enter_context((self.out / WARNINGS).open("w", encoding="utf-8"))
+        self.rejects_file = self.stack.enter_context((self.out / REJECTS).open("w", encoding="utf-8"))
+        self.warnings_file = self.stack.enter_context((self.out / WARNINGS).open("w", encoding="utf-8"))
         exported_at = self.export.manifest.get("exported_at")
         if exported_at:
             self.fallback_time = datetime.fromisoformat(exported_at)
@@ -299,13 +131,15 @@ class Transformer:
 
     def reject(self, collection: str, path: str, reason: str) -> None:
         self.reports[collection].rejected += 1
-        assert self._rejects is not None
-        self._rejects.write(json.dumps({"collection": collection, "path": path, "reason": reason}) + "\n")
+        assert self.rejects_file is not None
+        self.rejects_file.write(json.dumps({"collection": collection, "path": path, "reason": reason}) + "\n")
 
     def warn(self, collection: str, path: str, message: str) -> None:
         self.reports[collection].warnings += 1
-        assert self._warnings is not None
-        self._warnings.write(json.dumps({"collection": collection, "path": path, "message": message}) + "\n")
+        assert self.warnings_file is not None
+        self.warnings_file.write(
+            json.dumps({"collection": collection, "path": path, "message": message}) + "\n"
+        )
 
     def read(self, stream: str) -> Iterator[dict]:
         """The stream's records, counted out to `on_progress` (each stream is read once)."""
@@ -477,7 +311,10 @@ class Transformer:
             return
         assert mapped.table is not None
         target = table(mapped.table)
-        readers = [self._reader(mapped, column) for column in mapped.columns]
+        readers = [
+            column_reader(mapped, column, region=self.region, timestamps=self.timestamps, warn=self.warn)
+            for column in mapped.columns
+        ]
         data = [c.name for c in mapped.columns if c.type != "ref"]
         for name in ("created_at", "updated_at"):
             if name in target.c and name not in data:
@@ -542,145 +379,10 @@ class Transformer:
             for conversation_id, values in store.rows():
                 conversations.write(f"{mapped.pattern}#conversation", conversation_id, values)
 
-    def _reader(self, mapped: CollectionMapping, column: ColumnMapping) -> Callable[..., None]:
-        """A function that reads `column` from a document into `values`, raising Rejected when it cannot."""
-        convert = self._converter(column)
-        fields = column.fields
-        name = column.name
-        default = column.default
-        required = column.required
-        nullable = table(mapped.table or "").c[name].nullable
-        pattern = mapped.pattern
-
-        def read(path: str, wild: list[str], doc: dict, values: dict[str, Any]) -> None:
-            raw = None
-            for candidate in fields:
-                raw = doc.get(candidate)
-                if raw is not None:
-                    break
-            if raw is None or raw == "":
-                if required:
-                    raise Rejected(f"{fields[0]} is missing")
-                values[name] = default
-                return
-            try:
-                values[name] = convert(raw, wild)
-            except Rejected:
-                raise
-            except (ValueError, TypeError, OverflowError, Invalid) as exc:
-                if required or (default is None and not nullable):
-                    raise Rejected(f"{fields[0]}: {exc}") from None
-                self.warn(pattern, path, f"{fields[0]}: {exc}; kept {default!r}")
-                values[name] = default
-
-        return read
-
-    def _converter(self, column: ColumnMapping) -> Callable[[Any, list[str]], Any]:
-        kind = column.type
-        max_length = column.max_length
-        region = self.region
-        if kind == "text":
-
-            def text(raw: Any, wild: list[str]) -> str:
-                if isinstance(raw, dict | list):
-                    raise ValueError("is not text")
-                value = str(raw)
-                if max_length and len(value) > max_length:
-                    raise ValueError(f"is longer than {max_length} characters")
-                return value
-
-            return text
-        if kind == "int":
-
-            def integer(raw: Any, wild: list[str]) -> int:
-                if isinstance(raw, bool) or not isinstance(raw, int | float | str):
-                    raise ValueError(f"{raw!r} is not a whole number")
-                number = float(raw)
-                if not number.is_integer() or abs(number) > 2**31 - 1:
-                    raise ValueError(f"{raw!r} is not a whole number")
-                return int(number)
-
-            return integer
-        if kind == "float":
-            return lambda raw, wild: float(raw) if not isinstance(raw, bool | dict | list) else _bad(raw)
-        if kind == "bool":
-
-            def boolean(raw: Any, wild: list[str]) -> bool:
-                if isinstance(raw, bool):
-                    return raw
-                if raw in (0, 1) or str(raw).lower() in ("true", "false", "0", "1", "yes", "no"):
-                    return str(raw).lower() in ("1", "true", "yes")
-                raise ValueError(f"{raw!r} is not true or false")
-
-            return boolean
-        if kind == "timestamp":
-            return self._timestamp
-        if kind == "phone":
-            return lambda raw, wild: _phone(str(raw), region)
-        if kind == "text_array":
-
-            def text_array(raw: Any, wild: list[str]) -> list[str]:
-                if isinstance(raw, str):
-                    return [raw]
-                if isinstance(raw, list) and all(isinstance(v, str | int | float) for v in raw):
-                    return [str(v) for v in raw]
-                raise ValueError("is not a list of words")
-
-            return text_array
-        if kind == "json":
-
-            def json_value(raw: Any, wild: list[str]) -> Any:
-                if not isinstance(raw, dict | list):
-                    raise ValueError("is not an object")
-                return raw
-
-            return json_value
-        if kind == "enum":
-            values = column.values
-            default = column.default
-
-            def enum(raw: Any, wild: list[str]) -> str:
-                found = values.get(str(raw)) or values.get(str(raw).lower())
-                if found is None:
-                    raise ValueError(
-                        f"unknown value {raw!r}" + (f" (default {default!r})" if default else "")
-                    )
-                return found
-
-            return enum
-        # ref
-        target = column.ref or ""
-
-        def ref(raw: Any, wild: list[str]) -> str:
-            path = reference_path(raw)
-            if path is None:
-                if not isinstance(raw, str):
-                    raise ValueError(f"{raw!r} is not a document id or reference")
-                path = raw.strip("/")
-            if target == AUTH:
-                return path.split("/")[-1]
-            if "/" not in path:
-                return f"{target.format(*wild)}/{path}"  # in the target collection by construction
-            if collection_pattern(path) != collection_pattern(f"{target.format(*wild)}/x"):
-                raise ValueError(f"{path!r} is not in {target.format(*wild)}")
-            return path
-
-        return ref
-
-    def _timestamp(self, raw: Any, wild: list[str]) -> datetime:
-        # Columns often read the same field (updated_at falls back to createdAt): the last value read
-        # is converted once. It is kept referenced here, so its id cannot be another object's.
-        last = self._last_timestamp
-        if last is not None and last[0] is raw:
-            return last[1]
-        moment = to_datetime(raw)
-        self._last_timestamp = (raw, moment)
-        return moment
-
     def run(self) -> dict:
         self.open()
-        aside = _AuthUsersAside.start(self) if self.parallel else None
-        if aside is None:
+        child = AuthUsersChild.start(self) if self.parallel else None
+        if child is None:
             self.auth_users()
             self.tables_done()
         try:
@@ -694,29 +396,12 @@ class Transformer:
                 for record in self.read(pattern):
                     self.reports[pattern].documents += 1
                     self.reject(pattern, record["path"], "no mapping for this collection")
-            if aside is not None:
-                aside.join()
+            if child is not None:
+                child.join()
         finally:
-            if aside is not None:
-                aside.stop()
+            if child is not None:
+                child.stop()
         return self.finish()
-
-    def run_auth_users_in_child(self, send: Any) -> None:
-        """The child's side of _AuthUsersAside: this object is the parent's, as it was when forked."""
-        try:
-            self.tables, self.finished_tables = {}, {}
-            with ExitStack() as stack:
-                self.stack = stack  # the parent's stack and handles are left untouched
-                self._rejects = stack.enter_context(_aside(self.out / REJECTS).open("w", encoding="utf-8"))
-                self._warnings = stack.enter_context(_aside(self.out / WARNINGS).open("w", encoding="utf-8"))
-                self.on_table = lambda name, entry: send.send(("table", (name, entry)))
-                self.on_progress = lambda n: send.send(("progress", n))
-                self.auth_users()
-                self.tables_done()
-            send.send(("done", (dict(self.reports), self.auth_summary)))
-        except BaseException as exc:  # the parent raises it, if it is still there to hear it
-            with contextlib.suppress(OSError):
-                send.send(("failed", exc if isinstance(exc, TransformError) else RuntimeError(repr(exc))))
 
     def tables_done(self) -> None:
         """Every table written so far is complete: each table is filled by one phase (the Auth users, or
@@ -763,109 +448,12 @@ class Transformer:
         return manifest
 
 
-def _aside(path: Path) -> Path:
-    """Where the Auth users' child writes its part of a shared file (rejects, warnings)."""
-    return path.with_name(path.name + ".auth")
-
-
-class _AuthUsersAside:
-    """The Auth users phase (users, organizations, memberships) in a forked child process, while this
-    process transforms the collections: the two phases share nothing, and the load can start on the
-    organizations while the contacts are still being read. The child writes its tables' rows files, and
-    its rejects and warnings beside ours; it sends each finished table and its progress as it goes, and
-    its counts at the end, which `join` merges. Forked, not spawned: a fresh interpreter would spend half
-    a second importing what this one has."""
-
-    def __init__(self, parent: Transformer, context: Any) -> None:
-        self.parent = parent
-        self.receive, send = context.Pipe(duplex=False)
-        self.process = context.Process(target=self._child, args=(send,), daemon=True)
-        self.process.start()
-        send.close()
-        self.tables: dict[str, dict] = {}
-        self.outcome: tuple[str, Any] | None = None
-        self.relay = threading.Thread(target=self._relay, name="transform-auth-users", daemon=True)
-        self.relay.start()
-
-    @classmethod
-    def start(cls, parent: Transformer) -> _AuthUsersAside | None:
-        """The child started, or None where processes cannot be forked (the caller runs the phase)."""
-        if "fork" not in multiprocessing.get_all_start_methods():
-            return None
-        sys.stdout.flush()  # the child flushes these as it exits: nothing of ours may be in them twice
-        sys.stderr.flush()
-        return cls(parent, multiprocessing.get_context("fork"))
-
-    def _child(self, send: Any) -> None:
-        # With the parent's end of the pipe closed here, the child's sends fail as soon as the parent is
-        # gone (killed mid-run), and the child stops instead of writing on into a folder a re-run may use.
-        self.receive.close()
-        self.parent.run_auth_users_in_child(send)
-
-    def _relay(self) -> None:
-        try:
-            while True:
-                kind, value = self.receive.recv()
-                if kind == "table":
-                    name, entry = value
-                    self.tables[name] = entry
-                    if self.parent.on_table:
-                        self.parent.on_table(name, entry)
-                elif kind == "progress":
-                    if self.parent.on_progress:
-                        self.parent.on_progress(value)
-                else:
-                    self.outcome = (kind, value)
-                    return
-        except EOFError:
-            self.outcome = ("failed", TransformError("the Auth users' transform stopped unexpectedly"))
-        except BaseException as exc:  # on_table refused the table (the load failed): stop the child
-            self.outcome = ("failed", exc)
-            self.process.kill()
-
-    def join(self) -> None:
-        """Wait for the child; merge its tables (first, as when run in turn), counts and rejects."""
-        self.relay.join()
-        assert self.outcome is not None
-        kind, value = self.outcome
-        if kind == "failed":
-            raise value
-        reports, auth_summary = value
-        parent = self.parent
-        parent.reports.update(reports)
-        parent.auth_summary.update(auth_summary)
-        parent.finished_tables = {**self.tables, **parent.finished_tables}
-        # The Auth users' rejects and warnings come first in each file, as when the phases run in turn.
-        for name, handle in ((REJECTS, parent._rejects), (WARNINGS, parent._warnings)):
-            assert handle is not None
-            handle.flush()
-            ours = parent.out / f"{name}.collections"
-            shutil.copyfile(parent.out / name, ours)
-            handle.seek(0)
-            handle.truncate()
-            for part in (_aside(parent.out / name), ours):
-                with part.open(encoding="utf-8") as lines:
-                    handle.writelines(lines)
-                part.unlink()
-
-    def stop(self) -> None:
-        if self.process.is_alive():
-            self.process.kill()
-        self.process.join()
-        self.relay.join()
-        self.receive.close()
-
-
 def _first(doc: dict, names: tuple[str, ...]) -> Any:
     for name in names:
         value = doc.get(name)
         if value not in (None, ""):
             return value
     return None
-
-
-def _bad(raw: Any) -> Any:
-    raise ValueError(f"{raw!r} is not a number")
 
 
 def fingerprint(export: ExportFolder, mapping: Mapping, region: str) -> str:

@@ -17,6 +17,7 @@ from reachimpact.db import session_scope
 from reachimpact.errors import DomainError
 from reachimpact.models import Organization
 from reachimpact.services.contact_import import DuplicatePolicy, import_contacts
+from reachimpact.services.organizations import phone_region
 
 
 def _organization(ref: str) -> Organization:
@@ -37,13 +38,15 @@ def _progress(fraction: float, message: str) -> None:
 
 def import_contacts_command(args: argparse.Namespace) -> int:
     organization = _organization(args.org)
+    with session_scope() as session:
+        region = phone_region(session, organization.id)
     errors_path = Path(args.errors or f"{args.file}.errors.csv")
     started = time.perf_counter()
     with errors_path.open("w", encoding="utf-8", newline="") as errors_out:
         result = import_contacts(
             Path(args.file),
             organization_id=organization.id,
-            region=organization.default_region,
+            region=region,
             on_duplicate=DuplicatePolicy(args.on_duplicate),
             errors_out=errors_out,
             progress=_progress,

@@ -95,6 +95,9 @@ async def _async_pool() -> AsyncConnectionPool[AsyncConnection]:
             max_size=10,
             open=False,
             name="reachimpact-async",
+            # A connection the server dropped (a restart, a failover) is found and replaced before it is
+            # handed out, as the sync engine's pre-ping does: one round trip, cheaper than a failed callback.
+            check=AsyncConnectionPool.check_connection,
         )
         # Opening does not yield to the loop, so no other task can see the pool before it is open.
         _async_pools[loop] = pool

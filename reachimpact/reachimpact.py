@@ -8,9 +8,8 @@ from contextlib import asynccontextmanager
 
 import reflex as rx
 
-from reachimpact import pages  # noqa: F401 - importing registers every page
+from reachimpact import jobs, pages  # noqa: F401 - importing pages registers every page
 from reachimpact.api.app import api_lifespan, create_api
-from reachimpact.jobs import app as job_queue
 from reachimpact.settings import require_startable_settings
 from reachimpact.state.live import listen_for_changes
 
@@ -22,7 +21,7 @@ app = rx.App(api_transformer=create_api())
 @asynccontextmanager
 async def _job_queue_open() -> AsyncIterator[None]:
     # Routes and event handlers defer jobs through this pool; the worker is its own process.
-    async with job_queue.open_async():
+    async with jobs.app.open_async():
         yield
 
 

@@ -11,8 +11,8 @@ import argparse
 import time
 from collections.abc import Sequence
 
+from reachimpact import demo
 from reachimpact.db import session_scope
-from reachimpact.services import demo_data
 from reachimpact.settings import get_settings
 
 
@@ -33,8 +33,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--seed",
         type=int,
-        default=demo_data.DEFAULT_SEED,
-        help=f"random seed: the same seed gives the same demo data (default {demo_data.DEFAULT_SEED})",
+        default=demo.DEFAULT_SEED,
+        help=f"random seed: the same seed gives the same demo data (default {demo.DEFAULT_SEED})",
     )
     parser.add_argument(
         "--allow-prod",
@@ -53,19 +53,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     started = time.perf_counter()
     with session_scope() as session:
-        demo_data.lock_for_seeding(session)
-        if args.if_empty and demo_data.organizations_exist(session):
+        demo.lock_for_seeding(session)
+        if args.if_empty and demo.organizations_exist(session):
             print("Skipped the demo seed: the database already has organizations.")
             return 0
-        if not args.reset and not args.if_empty and demo_data.find_demo_organization(session) is not None:
-            print(f"The demo organization {demo_data.DEMO_ORG_NAME!r} already exists; --reset recreates it.")
+        if not args.reset and not args.if_empty and demo.find_demo_organization(session) is not None:
+            print(f"The demo organization {demo.DEMO_ORG_NAME!r} already exists; --reset recreates it.")
             return 0
-        if args.reset and demo_data.delete_demo(session):
+        if args.reset and demo.delete_demo(session):
             print("Deleted the previous demo organization and demo user.")
-        summary = demo_data.create_demo(session, seed=args.seed, from_number=settings.twilio_from_number)
+        summary = demo.create_demo(session, seed=args.seed, from_number=settings.twilio_from_number)
 
     elapsed = time.perf_counter() - started
-    print(f"Seeded {demo_data.DEMO_ORG_NAME!r} in {elapsed:.1f}s (seed {args.seed}):")
+    print(f"Seeded {demo.DEMO_ORG_NAME!r} in {elapsed:.1f}s (seed {args.seed}):")
     print(f"  {summary.contacts} contacts, {summary.opt_outs} opt-outs")
     print(f"  {summary.campaigns} campaigns, {summary.campaign_contacts} campaign contacts")
     print(f"  {summary.calls} calls")
@@ -73,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"  phone number: {summary.from_number or 'none'}")
     for note in summary.notes:
         print(f"  note: {note}")
-    print(f"Demo login: {demo_data.DEMO_EMAIL} / {demo_data.DEMO_PASSWORD}")
+    print(f"Demo login: {demo.DEMO_EMAIL} / {demo.DEMO_PASSWORD}")
     return 0
 
 

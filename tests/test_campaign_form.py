@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from reachimpact.errors import Invalid
 from reachimpact.services import campaigns
+from reachimpact.services.campaign_audience import Audience
 from reachimpact.state.campaigns import campaign_input, draft_of
 from tests.factories import make_member
 
@@ -74,7 +75,7 @@ def test_the_audience_is_sent_only_where_the_form_showed_it(session: Session) ->
         session,
         owner,
         campaign_input({"name": "Chosen"}, with_audience=False).model_copy(
-            update={"audience": campaigns.Audience(contact_ids=[])}
+            update={"audience": Audience(contact_ids=[])}
         ),
     )
     assert draft_of(listed).audience_fixed.startswith("Contacts chosen on the Contacts page")

@@ -9,7 +9,8 @@ from sqlmodel import Session
 from reachimpact.errors import Invalid
 from reachimpact.services import contacts
 from reachimpact.services.contacts import ContactIn
-from reachimpact.state.contacts import contact_input, count_label
+from reachimpact.state.contact_editor import contact_input
+from reachimpact.state.contacts import count_label
 from reachimpact.state.rows import opted_out_of
 from tests.factories import make_member
 

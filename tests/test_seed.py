@@ -12,9 +12,17 @@ from datetime import UTC, datetime, timedelta
 import bcrypt
 import phonenumbers
 import pytest
+from phonenumbers import timezone as phone_timezone
 from sqlmodel import Session, col, func, select
 
 from reachimpact.db import PROJECT_ROOT
+from reachimpact.demo import (
+    DEMO_EMAIL,
+    DEMO_FROM_NUMBER,
+    DEMO_ORG_NAME,
+    DEMO_PASSWORD,
+    find_demo_organization,
+)
 from reachimpact.models import (
     Call,
     CallStatus,
@@ -33,13 +41,6 @@ from reachimpact.models import (
     User,
 )
 from reachimpact.seed import main
-from reachimpact.services.demo_data import (
-    DEMO_EMAIL,
-    DEMO_FROM_NUMBER,
-    DEMO_ORG_NAME,
-    DEMO_PASSWORD,
-    find_demo_organization,
-)
 from tests.factories import make_member
 
 CALL_SID = re.compile(r"^CA[0-9a-f]{32}$")
@@ -117,7 +118,7 @@ def test_seed_builds_a_living_demo_organization(session: Session, capsys: pytest
         assert phonenumbers.is_valid_number(parsed), contact.phone
         assert contact.phone == phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
         assert contact.first_name and contact.last_name
-        assert contact.time_zone in phonenumbers.timezone.time_zones_for_number(parsed)
+        assert contact.time_zone in phone_timezone.time_zones_for_number(parsed)
     assert len({c.last_name for c in contacts}) >= 30
     assert {t for c in contacts for t in c.tags} == {"volunteer", "donor", "supporter", "undecided", "press"}
     assert any(c.opt_out_calls for c in contacts) and any(c.opt_out_sms for c in contacts)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reachimpact.errors import Forbidden, NotFound, RateLimited
-from reachimpact.state.messages import browser_id, user_message
+from reachimpact.state.forms import browser_id, user_message
 from reachimpact.state.rows import describe_device
 
 

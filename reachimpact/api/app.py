@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from reachimpact.api import (
     auth,
@@ -16,40 +17,17 @@ from reachimpact.api import (
     campaigns,
     contacts,
     do_not_contact,
+    errors,
     health,
     jobs,
     me,
     members,
     webhooks,
 )
+from reachimpact.api.input_limits import InputLimitsMiddleware
 from reachimpact.api.request_context import RequestContextMiddleware
 from reachimpact.db import close_async_pool
-from reachimpact.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, RateLimited, Unauthorized
 from reachimpact.logging_setup import configure_logging
-
-# One place turns domain errors into HTTP. Another organization's row is simply "not found".
-_STATUS: dict[type[DomainError], int] = {
-    NotFound: 404,
-    Forbidden: 403,
-    Invalid: 422,
-    Conflict: 409,
-    Unauthorized: 401,
-    RateLimited: 429,
-}
-
-
-def _domain_error_handler() -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
-    async def handler(request: Request, exc: Exception) -> JSONResponse:
-        status_code = next(code for kind, code in _STATUS.items() if isinstance(exc, kind))
-        headers: dict[str, str] = {}
-        if isinstance(exc, Unauthorized):
-            headers["WWW-Authenticate"] = "Bearer"
-        if isinstance(exc, RateLimited):
-            headers["Retry-After"] = str(exc.retry_after)
-        detail = "Not found." if isinstance(exc, NotFound) else str(exc)
-        return JSONResponse({"detail": detail}, status_code=status_code, headers=headers)
-
-    return handler
 
 
 @asynccontextmanager
@@ -73,11 +51,15 @@ def create_api() -> FastAPI:
         docs_url="/api/docs",
         openapi_url="/api/openapi.json",
         redoc_url=None,
+        responses=errors.RESPONSES,
     )
+    # The request context is the outer one (added last): a body refused for its size has a request id.
+    api.add_middleware(InputLimitsMiddleware)
     api.add_middleware(RequestContextMiddleware)
-    handler = _domain_error_handler()
-    for kind in _STATUS:
-        api.add_exception_handler(kind, handler)
+    for kind in errors.STATUS:
+        api.add_exception_handler(kind, errors.domain_error)
+    api.add_exception_handler(RequestValidationError, errors.validation_error)
+    api.add_exception_handler(StarletteHTTPException, errors.http_error)
     # Webhooks first: Twilio's callbacks are the most frequent requests, and routes match in order.
     for module in (webhooks, health, auth, me, members, contacts, do_not_contact, jobs, campaigns, calls):
         api.include_router(module.router)

@@ -7,11 +7,11 @@ import uuid
 from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, Field
 
-from reachimpact.api.deps import CurrentPrincipal, SessionDep
+from reachimpact.api.deps import MAX_OFFSET, CurrentPrincipal, SessionDep
 from reachimpact.models import CampaignStatus, CampaignType
 from reachimpact.services import campaigns
+from reachimpact.services.campaign_audience import MAX_CONTACTS_ADDED, AddedContacts
 from reachimpact.services.campaigns import (
-    AddedContacts,
     CampaignDetail,
     CampaignIn,
     CampaignPage,
@@ -23,7 +23,7 @@ router = APIRouter(prefix="/api/campaigns", tags=["campaigns"])
 
 
 class ContactIds(BaseModel):
-    contact_ids: list[uuid.UUID] = Field(min_length=1, max_length=campaigns.MAX_CONTACTS_ADDED)
+    contact_ids: list[uuid.UUID] = Field(min_length=1, max_length=MAX_CONTACTS_ADDED)
 
 
 @router.get("")
@@ -33,7 +33,7 @@ def list_campaigns(
     status: CampaignStatus | None = None,
     type: CampaignType | None = None,
     limit: int = Query(default=50, ge=1, le=200),
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=MAX_OFFSET),
 ) -> CampaignPage:
     return campaigns.list_campaigns(session, principal, status=status, type=type, limit=limit, offset=offset)
 

@@ -14,10 +14,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from reachimpact import jobs
-from reachimpact.api.deps import CurrentPrincipal, SessionDep
+from reachimpact.api.deps import MAX_PAGE, CurrentPrincipal, SessionDep
 from reachimpact.db import session_scope
 from reachimpact.errors import Invalid
+from reachimpact.jobs.imports import start_contact_import
 from reachimpact.services import contacts
 from reachimpact.services.contacts import ContactIn, ContactPage, ContactPublic, TimelineEvent
 
@@ -49,7 +49,7 @@ def list_contacts(
     q: str | None = Query(default=None, max_length=200),
     tag: str | None = Query(default=None, max_length=50),
     cursor: str | None = Query(default=None, max_length=500),
-    page: int | None = Query(default=None, ge=1),
+    page: int | None = Query(default=None, ge=1, le=MAX_PAGE),
     page_size: int = Query(default=50, ge=1, le=contacts.MAX_PAGE_SIZE),
     sort: contacts.SortKey = "-created_at",
 ) -> ContactPage:
@@ -110,7 +110,7 @@ async def import_contacts(
         path = Path(folder) / "upload.csv"
         with path.open("wb") as out:
             await run_in_threadpool(shutil.copyfileobj, file.file, out, 1 << 20)
-        job_id = await jobs.start_contact_import(
+        job_id = await start_contact_import(
             organization_id=principal.organization_id,
             user_id=principal.user_id,
             path=path,

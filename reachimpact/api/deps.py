@@ -13,6 +13,11 @@ from reachimpact.db import session_scope
 from reachimpact.errors import Unauthorized
 from reachimpact.services.auth import Client, Principal, authenticate
 
+# Bounds of paging parameters: far past any real list, well inside PostgreSQL's 64-bit integers (a
+# page number times its size must not overflow when it becomes an OFFSET).
+MAX_OFFSET = 100_000_000
+MAX_PAGE = 1_000_000
+
 _bearer = HTTPBearer(
     auto_error=False, description="An access token from /api/auth/login or /api/auth/refresh"
 )

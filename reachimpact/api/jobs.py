@@ -10,26 +10,26 @@ from fastapi.responses import StreamingResponse
 
 from reachimpact.api.deps import CurrentPrincipal, SessionDep
 from reachimpact.db import session_scope
-from reachimpact.services import tracked_jobs
-from reachimpact.services.tracked_jobs import JobPublic
+from reachimpact.jobs import tracked
+from reachimpact.jobs.tracked import JobPublic
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
 
 
 @router.get("/{job_id}", response_model=JobPublic)
 def read_job(job_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal) -> JobPublic:
-    return tracked_jobs.get_job(session, organization_id=principal.organization_id, job_id=job_id)
+    return tracked.get_job(session, organization_id=principal.organization_id, job_id=job_id)
 
 
 @router.get("/{job_id}/files/{name}", response_class=StreamingResponse)
 def download_file(job_id: uuid.UUID, name: str, principal: CurrentPrincipal) -> StreamingResponse:
     """A file the job wrote (e.g. errors.csv, the rows an import rejected)."""
     with session_scope() as session:
-        tracked_jobs.open_file(session, organization_id=principal.organization_id, job_id=job_id, name=name)
+        tracked.open_file(session, organization_id=principal.organization_id, job_id=job_id, name=name)
 
     def body() -> Iterator[bytes]:
         with session_scope() as session:
-            yield from tracked_jobs.read_file(session, job_id, name)
+            yield from tracked.read_file(session, job_id, name)
 
     media_type = "text/csv" if name.endswith(".csv") else "application/octet-stream"
     return StreamingResponse(

@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
+from reachimpact.api.input_limits import NUL
 from reachimpact.db import session_scope
 from reachimpact.errors import Forbidden, Invalid
 from reachimpact.services import call_events
@@ -49,7 +50,8 @@ async def _signed_fields(request: Request) -> tuple[uuid.UUID | None, dict[str, 
         call_id = uuid.UUID(raw_id) if raw_id else None
     except ValueError:
         raise Invalid("call_id is not a call id.") from None
-    return call_id, dict(pairs)
+    # PostgreSQL cannot store a NUL: drop it and keep the rest (a retried callback must not fail for ever).
+    return call_id, {name.replace(NUL, ""): value.replace(NUL, "") for name, value in pairs}
 
 
 async def _run(handler: Callable[..., Any], request: Request) -> Any:

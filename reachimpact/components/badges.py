@@ -1,4 +1,4 @@
-"""Small coloured labels for statuses, sentiment, tags and opt-outs."""
+"""Small coloured labels for statuses, sentiment, tags, opt-outs and the do-not-contact list."""
 
 from __future__ import annotations
 
@@ -45,3 +45,14 @@ def tag_badges(tags: rx.Var[list[str]]) -> rx.Component:
 
 def opted_out_badge(opted_out: rx.Var[bool]) -> rx.Component:
     return rx.cond(opted_out, rx.badge("Opted out", color_scheme="red", variant="soft"), rx.fragment())
+
+
+def contact_badges(opted_out: rx.Var[str], do_not_contact: rx.Var[bool]) -> rx.Component:
+    """Marks a contact the dialer and messaging will skip."""
+    return rx.fragment(
+        rx.cond(
+            opted_out != "",
+            rx.badge("Opted out", color_scheme="red", variant="soft", title=f"Opted out of {opted_out}"),
+        ),
+        rx.cond(do_not_contact, rx.badge("Do not contact", color_scheme="red", variant="solid")),
+    )

@@ -5,10 +5,9 @@ from __future__ import annotations
 import reflex as rx
 
 from reachimpact import routes
-from reachimpact.components.badges import status_badge, tag_badges
+from reachimpact.components.badges import contact_badges, status_badge, tag_badges
 from reachimpact.components.empty_state import empty_state, when_loaded
 from reachimpact.components.layout import template
-from reachimpact.pages.contacts import contact_badges
 from reachimpact.state.contact_detail import ContactDetailState, CustomField
 from reachimpact.state.rows import TimelineRow
 

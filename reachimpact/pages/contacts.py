@@ -6,14 +6,15 @@ from __future__ import annotations
 import reflex as rx
 
 from reachimpact import routes
-from reachimpact.components.badges import tag_badges
+from reachimpact.components.badges import contact_badges, tag_badges
 from reachimpact.components.confirm import confirm
+from reachimpact.components.contact_form import contact_form
 from reachimpact.components.csv_upload import csv_drop_zone
 from reachimpact.components.data_table import or_dash
 from reachimpact.components.empty_state import empty_state, when_loaded
-from reachimpact.components.forms import form_error, labeled_checkbox, labeled_input, labeled_text_area
+from reachimpact.components.forms import form_error
 from reachimpact.components.layout import template
-from reachimpact.components.time_zones import TIME_ZONE_CHOICES, time_zone_choices
+from reachimpact.state.contact_editor import ContactEditorState
 from reachimpact.state.contact_import import UPLOAD_ID, ContactImportState
 from reachimpact.state.contacts import ANY_TAG, SEARCH_INPUT_ID, ContactsState
 from reachimpact.state.rows import ContactRow
@@ -23,17 +24,6 @@ TAG_CHOICES = "contact-tag-choices"
 DELETION_KEEPS = (
     "Their calls stay in the call log and an opt-out stays on the do-not-contact list. This cannot be undone."
 )
-
-
-def contact_badges(opted_out: rx.Var[str], do_not_contact: rx.Var[bool]) -> rx.Component:
-    """Marks a contact the dialer and messaging will skip."""
-    return rx.fragment(
-        rx.cond(
-            opted_out != "",
-            rx.badge("Opted out", color_scheme="red", variant="soft", title=f"Opted out of {opted_out}"),
-        ),
-        rx.cond(do_not_contact, rx.badge("Do not contact", color_scheme="red", variant="solid")),
-    )
 
 
 # --- toolbar ------------------------------------------------------------------------------------------
@@ -89,7 +79,7 @@ def _toolbar() -> rx.Component:
                 title="The contacts matching the search and tag filter, as a CSV file",
             ),
         ),
-        rx.button(rx.icon("plus", size=16), "New contact", on_click=ContactsState.new_contact),
+        rx.button(rx.icon("plus", size=16), "New contact", on_click=ContactEditorState.new_contact),
         align="center",
         spacing="2",
         width="100%",
@@ -440,7 +430,7 @@ def _contact(row: rx.Var[ContactRow]) -> rx.Component:
             rx.hstack(
                 rx.icon_button(
                     rx.icon("pencil", size=14),
-                    on_click=ContactsState.edit_contact(row.id),
+                    on_click=ContactEditorState.edit_contact(row.id),
                     variant="ghost",
                     size="1",
                     aria_label=f"Edit {label}",
@@ -563,86 +553,27 @@ def _list() -> rx.Component:
 
 
 def _editor() -> rx.Component:
-    draft = ContactsState.draft
     return rx.dialog.root(
         rx.dialog.content(
-            rx.dialog.title(rx.cond(ContactsState.editing, "Edit contact", "New contact")),
-            rx.form(
-                rx.vstack(
-                    form_error(ContactsState.editor_error),
-                    rx.hstack(
-                        labeled_input(
-                            "First name", "first_name", default_value=draft.first_name, max_length=200
-                        ),
-                        labeled_input(
-                            "Last name", "last_name", default_value=draft.last_name, max_length=200
-                        ),
-                        width="100%",
-                    ),
-                    labeled_input(
-                        "Phone",
-                        "phone",
-                        default_value=draft.phone,
-                        required=True,
-                        max_length=64,
-                        type="tel",
-                        hint="Any format; without a country code, your organization's region is assumed.",
-                    ),
-                    labeled_input("Email", "email", default_value=draft.email, max_length=320),
-                    labeled_input(
-                        "Tags",
-                        "tags",
-                        default_value=draft.tags,
-                        max_length=2000,
-                        hint="Separated by commas, e.g. volunteer, donor",
-                    ),
-                    labeled_input(
-                        "Time zone",
-                        "time_zone",
-                        default_value=draft.time_zone,
-                        max_length=64,
-                        custom_attrs={"list": TIME_ZONE_CHOICES},
-                        hint="Found from the phone number when it can be; e.g. America/Chicago.",
-                    ),
-                    time_zone_choices(),
-                    labeled_text_area("Notes", "notes", default_value=draft.notes, max_length=10_000),
-                    rx.hstack(
-                        labeled_checkbox(
-                            "Opted out of calls", "opt_out_calls", default_checked=draft.opt_out_calls
-                        ),
-                        labeled_checkbox(
-                            "Opted out of texts", "opt_out_sms", default_checked=draft.opt_out_sms
-                        ),
-                        spacing="5",
-                    ),
-                    rx.hstack(
-                        rx.dialog.close(
-                            rx.button("Cancel", type="button", variant="soft", color_scheme="gray")
-                        ),
-                        rx.button("Save", type="submit", loading=ContactsState.saving),
-                        justify="end",
-                        spacing="3",
-                        width="100%",
-                    ),
-                    spacing="3",
-                    width="100%",
-                ),
-                on_submit=ContactsState.save_contact,
-                # Uncontrolled inputs: a new key remounts them with the contact just opened.
-                key=ContactsState.draft_version,
-                width="100%",
+            rx.dialog.title(rx.cond(ContactEditorState.editing, "Edit contact", "New contact")),
+            contact_form(
+                ContactEditorState.draft,
+                on_submit=ContactEditorState.save,
+                saving=ContactEditorState.saving,
+                error=ContactEditorState.error,
+                key=ContactEditorState.draft_version,
             ),
             max_width="36em",
         ),
-        open=ContactsState.editor_open,
-        on_open_change=ContactsState.set_editor_open,
+        open=ContactEditorState.dialog_open,
+        on_open_change=ContactEditorState.set_dialog_open,
     )
 
 
 @template(
     route=routes.CONTACTS,
     title="Contacts",
-    on_load=[ContactsState.load, ContactImportState.resume],
+    on_load=[ContactEditorState.close, ContactsState.load, ContactImportState.resume],
 )
 def contacts() -> rx.Component:
     return rx.vstack(

@@ -27,8 +27,19 @@ from reachimpact.settings import get_settings
 
 ACCESS_TOKEN_TTL = timedelta(minutes=15)
 REFRESH_TOKEN_TTL = timedelta(days=30)
-LOGIN_LIMIT = 5  # attempts per minute, per email and per client address
+# Sign-in attempts are limited per email *and* address pair, so that someone else's guesses never lock
+# the owner out on their own device; per address, against one address trying many emails; and per email
+# from every address together, much higher, against many addresses guessing one account's password.
+LOGIN_LIMIT = 5  # per email and address pair, a minute
+LOGIN_ADDRESS_LIMIT = 20  # per address, a minute
 LOGIN_WINDOW_SECONDS = 60
+LOGIN_EMAIL_LIMIT = 100  # per email, from any address, an hour
+LOGIN_EMAIL_WINDOW_SECONDS = 3600
+# Each sign-up costs a bcrypt hash: a few an hour per address is plenty for people, not for a script.
+REGISTER_LIMIT = 10
+REGISTER_WINDOW_SECONDS = 3600
+# Guesses at the current password of a signed-in account, like sign-in attempts.
+PASSWORD_CHANGE_LIMIT = 5
 _ALGORITHM = "HS256"
 _BAD_LOGIN = "Incorrect email or password."
 
@@ -183,6 +194,13 @@ def register(
     name = name.strip()
     if not name:
         raise Invalid("Name is required.")
+    if client.ip_address:
+        rate_limits.hit(
+            session,
+            f"register:ip:{client.ip_address}",
+            limit=REGISTER_LIMIT,
+            window_seconds=REGISTER_WINDOW_SECONDS,
+        )
     password_hash = passwords.hash_password(password)
     invite = _open_invite(session, invite_token, email) if invite_token else None
     if session.exec(select(User.id).where(func.lower(User.email) == email)).first():
@@ -215,13 +233,20 @@ def _open_invite(session: Session, token: str, email: str) -> Invite:
 def login(session: Session, *, email: str, password: str, client: Client = Client()) -> TokenPair:
     """Sign in; the same answer, after the same work, whether the email is unknown or the password wrong."""
     key_email = email.strip().lower()
+    address = client.ip_address or "unknown"
     rate_limits.hit(
-        session, f"login:email:{key_email}", limit=LOGIN_LIMIT, window_seconds=LOGIN_WINDOW_SECONDS
+        session, f"login:pair:{address}:{key_email}", limit=LOGIN_LIMIT, window_seconds=LOGIN_WINDOW_SECONDS
     )
     if client.ip_address:
         rate_limits.hit(
-            session, f"login:ip:{client.ip_address}", limit=LOGIN_LIMIT, window_seconds=LOGIN_WINDOW_SECONDS
+            session, f"login:ip:{address}", limit=LOGIN_ADDRESS_LIMIT, window_seconds=LOGIN_WINDOW_SECONDS
         )
+    rate_limits.hit(
+        session,
+        f"login:email:{key_email}",
+        limit=LOGIN_EMAIL_LIMIT,
+        window_seconds=LOGIN_EMAIL_WINDOW_SECONDS,
+    )
     user = session.exec(select(User).where(func.lower(User.email) == key_email)).first()
     if user is None:
         passwords.verify_password(password, passwords.dummy_hash())
@@ -330,6 +355,12 @@ def change_password(
     session: Session, principal: Principal, *, current_password: str, new_password: str
 ) -> None:
     """Set a new password and end every other session of the user."""
+    rate_limits.hit(
+        session,
+        f"password:user:{principal.user_id}",
+        limit=PASSWORD_CHANGE_LIMIT,
+        window_seconds=LOGIN_WINDOW_SECONDS,
+    )
     user = session.get(User, principal.user_id)
     if user is None:
         raise Unauthorized("Not signed in or the session has expired.")

@@ -18,11 +18,14 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session, select
 
 from reachimpact.db import async_connection
 from reachimpact.errors import Invalid
+from reachimpact.jobs.queue import defer
 from reachimpact.models import (
     FINAL_CALL_STATUSES,
     Call,
@@ -35,25 +38,51 @@ from reachimpact.models import (
     WebhookEvent,
 )
 from reachimpact.models.campaign import default_retry_policy
-from reachimpact.services import job_queue
-from reachimpact.services.do_not_contact import opt_out_contact
+from reachimpact.services.do_not_contact import listing_from, opt_out_contact
 from reachimpact.services.telephony import DEAD_NUMBER_CODES, TelephonyProvider, twiml
 from reachimpact.services.telephony.urls import GATHER_PATH, callback_url
 
 MACHINE_TASK = "telephony.machine_answered"
 MACHINE_QUEUE = "telephony"
 
+# How far a call has come; a status delivery only moves it further. The final statuses share the top rank:
+# the first of them to arrive says how the call ended.
+_FINAL_RANK = 4
 _RANK = {
     CallStatus.QUEUED: 0,
     CallStatus.INITIATED: 1,
     CallStatus.RINGING: 2,
     CallStatus.IN_PROGRESS: 3,
-    **{status: 4 for status in FINAL_CALL_STATUSES},
+    **{status: _FINAL_RANK for status in FINAL_CALL_STATUSES},
 }
+# The statuses that date the call's start (the first of them) and its answer.
+_STARTING = (CallStatus.INITIATED, CallStatus.RINGING)
+_ANSWERING = CallStatus.IN_PROGRESS
+# What answering-machine detection's AnsweredBy begins with when no person answered (machine_start,
+# machine_end_beep, fax, ...).
+_MACHINE_PREFIXES = ("machine", "fax")
 
 
 def rank(status: str) -> int:
     return _RANK[CallStatus(status)]
+
+
+def answered_by_machine(answered_by: str) -> bool:
+    return answered_by.startswith(_MACHINE_PREFIXES)
+
+
+# The same rules in SQL, for the one statement below: written from the Python above, never by hand.
+def _sql_rank(status_column: str) -> str:
+    """rank() of a status column: a CASE over the ranks below the final one, which is the ELSE."""
+    whens = " ".join(f"WHEN '{status.value}' THEN {n}" for status, n in _RANK.items() if n < _FINAL_RANK)
+    return f"CASE {status_column} {whens} ELSE {_FINAL_RANK} END"
+
+
+def _sql_answered_by_machine(column: str) -> str:
+    return f"{column} ~ '^({'|'.join(_MACHINE_PREFIXES)})'"
+
+
+_SQL_STARTING = "(" + ", ".join(f"'{status.value}'" for status in _STARTING) + ")"
 
 
 def _now() -> datetime:
@@ -108,9 +137,9 @@ def _moment(fields: dict[str, str], fallback: datetime) -> datetime:
 
 def _advance(call: Call, status: str, at: datetime) -> bool:
     """Move the call's status forward to `status` (never back); fill in the moments it implies."""
-    if status in (CallStatus.INITIATED, CallStatus.RINGING) and call.started_at is None:
+    if status in _STARTING and call.started_at is None:
         call.started_at = at
-    if status == CallStatus.IN_PROGRESS and call.answered_at is None:
+    if status == _ANSWERING and call.answered_at is None:
         call.answered_at = at
     if rank(status) <= rank(call.status):
         return False
@@ -124,10 +153,7 @@ def _advance(call: Call, status: str, at: datetime) -> bool:
 # One statement, so one round trip and one transaction, for every status delivery (Twilio sends four
 # or more per call): lock the call, record the delivery unless its key is taken, move the status
 # forward only and, when that move reaches a final status, settle the campaign contact.
-_OLD_RANK = (
-    "CASE target.old_status WHEN 'queued' THEN 0 WHEN 'initiated' THEN 1 WHEN 'ringing' THEN 2 "
-    "WHEN 'in-progress' THEN 3 ELSE 4 END"
-)
+_OLD_RANK = _sql_rank("target.old_status")
 # Settling, for Twilio's callbacks and the dialer's refusals alike (dialer._dial sends those here as a
 # "failed" status): only the latest attempt of a contact still dialling, whose row is locked after the
 # call's; a dead number fails the contact and goes on the do-not-contact list; an opt-out or a
@@ -158,19 +184,20 @@ _MOVE_STATUS = f"""
         UPDATE calls c SET
             twilio_sid = coalesce(c.twilio_sid, NULLIF(%(sid)s, '')),
             answered_by = coalesce(%(answered_by)s, c.answered_by),
-            started_at = CASE WHEN %(status)s IN ('initiated', 'ringing')
+            started_at = CASE WHEN %(status)s IN {_SQL_STARTING}
                               THEN coalesce(c.started_at, %(at)s) ELSE c.started_at END,
-            answered_at = CASE WHEN %(status)s = 'in-progress' THEN coalesce(c.answered_at, %(at)s)
+            answered_at = CASE WHEN %(status)s = '{_ANSWERING.value}' THEN coalesce(c.answered_at, %(at)s)
                                ELSE c.answered_at END,
             status = CASE WHEN %(rank)s > {_OLD_RANK} THEN %(status)s
                           ELSE c.status END,
             -- Only the final status that ends the call writes how it ended: a second, late one
             -- (busy, then completed) changes nothing.
-            ended_at = CASE WHEN %(rank)s = 4 AND %(rank)s > {_OLD_RANK} THEN %(at)s ELSE c.ended_at END,
-            duration_seconds = CASE WHEN %(rank)s = 4 AND %(rank)s > {_OLD_RANK}
+            ended_at = CASE WHEN %(rank)s = {_FINAL_RANK} AND %(rank)s > {_OLD_RANK} THEN %(at)s
+                            ELSE c.ended_at END,
+            duration_seconds = CASE WHEN %(rank)s = {_FINAL_RANK} AND %(rank)s > {_OLD_RANK}
                                     THEN coalesce(%(duration)s, c.duration_seconds)
                                     ELSE c.duration_seconds END,
-            error_code = CASE WHEN %(rank)s = 4 AND %(rank)s > {_OLD_RANK}
+            error_code = CASE WHEN %(rank)s = {_FINAL_RANK} AND %(rank)s > {_OLD_RANK}
                               THEN coalesce(%(error_code)s, c.error_code) ELSE c.error_code END,
             updated_at = %(now)s
         FROM delivery, target
@@ -180,12 +207,29 @@ _MOVE_STATUS = f"""
     )"""
 # A live call's status skips the settling: the database takes longer to plan it than to run the rest.
 _APPLY_STATUS = f"WITH {_MOVE_STATUS} SELECT id, advanced FROM moved"
+# A dead number goes on the do-not-contact list by the list's own statement, compiled into this one.
+_settled = sa.table(
+    "settled",
+    sa.column("organization_id", sa.Uuid),
+    sa.column("to_number", sa.String),
+    sa.column("error_code", sa.String),
+    sa.column("outcome", sa.String),
+)
+_LIST_BAD_NUMBERS = listing_from(
+    sa.select(
+        _settled.c.organization_id,
+        _settled.c.to_number,
+        "Twilio error " + _settled.c.error_code + ": the number is invalid or unreachable",
+    ).where(_settled.c.outcome == "bad_number"),
+    channel=OptOutChannel.CALL,
+    source="bad_number",
+).compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
 _APPLY_FINAL_STATUS = f"""
     WITH {_MOVE_STATUS}, settling AS (
         SELECT e.id, m.organization_id, m.to_number, m.error_code,
                CASE WHEN m.error_code = ANY(%(dead_codes)s) THEN 'bad_number'
                     WHEN m.outcome = 'opt_out' THEN 'opted_out'
-                    WHEN m.status = 'completed' AND m.answered_by ~ '^(machine|fax)' THEN 'machine'
+                    WHEN m.status = 'completed' AND {_sql_answered_by_machine("m.answered_by")} THEN 'machine'
                     ELSE m.status END AS outcome,
                coalesce(k.retry_policy -> m.status, CAST(%(default_policy)s AS jsonb) -> m.status,
                         k.retry_policy -> 'failed', CAST(%(default_policy)s AS jsonb) -> 'failed') AS rule
@@ -209,13 +253,7 @@ _APPLY_FINAL_STATUS = f"""
         FROM settling s
         WHERE e.id = s.id AND e.status = 'dialing'  -- rechecked once the row is locked
         RETURNING s.organization_id, s.to_number, s.error_code, s.outcome
-    ), bad_number AS (
-        INSERT INTO opt_outs (id, organization_id, phone, channel, source, reason)
-        SELECT gen_random_uuid(), organization_id, to_number, 'call', 'bad_number',
-               'Twilio error ' || error_code || ': the number is invalid or unreachable'
-        FROM settled WHERE outcome = 'bad_number'
-        ON CONFLICT ON CONSTRAINT uq_opt_outs_org_phone_channel DO NOTHING
-    )
+    ), bad_number AS ({_LIST_BAD_NUMBERS})
     SELECT id, advanced FROM moved
     """
 _DEFAULT_POLICY = json.dumps(default_retry_policy())
@@ -351,8 +389,8 @@ def handle_amd(session: Session, *, call_id: uuid.UUID | None, fields: dict[str,
     call.answered_by = answered_by
     call.updated_at = _now()
     campaign = session.get(Campaign, call.campaign_id) if call.campaign_id else None
-    if campaign is not None and campaign.amd_enabled and answered_by.startswith(("machine", "fax")):
-        job_queue.defer(session, task_name=MACHINE_TASK, queue=MACHINE_QUEUE, args={"call_id": str(call.id)})
+    if campaign is not None and campaign.amd_enabled and answered_by_machine(answered_by):
+        defer(session, task_name=MACHINE_TASK, queue=MACHINE_QUEUE, args={"call_id": str(call.id)})
 
 
 def act_on_machine(session: Session, call_id: uuid.UUID, *, provider: TelephonyProvider) -> dict[str, Any]:

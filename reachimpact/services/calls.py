@@ -1,7 +1,7 @@
 """Reading calls: the list with filters (newest first, paged by keyset) and one call with its timeline.
 
-The Calls page and each campaign's page read these, again whenever a calls_changed notification names
-a call of their organization (see the NOTIFY trigger in migration 0007).
+The Calls page and each campaign's page read these, again whenever a live change names a call of their
+organization (services.live_changes).
 """
 
 from __future__ import annotations
@@ -21,10 +21,6 @@ from reachimpact.models import FINAL_CALL_STATUSES, Call, CallStatus, Campaign, 
 from reachimpact.services.auth import Principal
 
 MAX_PAGE_SIZE = 200
-# The NOTIFY channel live pages listen on. Migration 0007's trigger announces each call that changes
-# ({id, organization_id, campaign_id, status}); campaigns.change_status announces a campaign's new
-# status ({organization_id, campaign_id, campaign_status}) on the same channel.
-CALLS_CHANGED_CHANNEL = "calls_changed"
 
 
 class CallPublic(BaseModel):

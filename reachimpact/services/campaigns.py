@@ -1,24 +1,24 @@
-"""Call campaigns: create and edit, the audience frozen at start, and the state machine
+"""Call campaigns: create and edit, read with their progress, and the state machine
 
     draft → running ⇄ paused → completed, or stopped
 
 Only those moves are allowed; each is recorded (campaign_status_changes) with who made it, or no one
 when the dialer completes a campaign. Owners and admins change campaigns; every member reads them.
+Whom a campaign calls (its audience, frozen at start, and contacts added later) is
+services.campaign_audience's.
 """
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import UTC, datetime, time
 from typing import Any, Literal
 
-import sqlalchemy as sa
-from pydantic import BaseModel, Field, field_validator, model_validator
-from sqlalchemy.dialects.postgresql import insert
+from pydantic import BaseModel, Field, model_validator
 from sqlmodel import Session, col, func, select
 
 from reachimpact.errors import Conflict, Invalid, NotFound
+from reachimpact.jobs.ticks import schedule_tick
 from reachimpact.models import (
     FINAL_CALL_STATUSES,
     Call,
@@ -28,18 +28,21 @@ from reachimpact.models import (
     CampaignStatus,
     CampaignStatusChange,
     CampaignType,
-    Contact,
     MachineAction,
-    Organization,
     PhoneNumber,
 )
 from reachimpact.models.campaign import default_retry_policy
 from reachimpact.services.auth import Principal
-from reachimpact.services.calls import CALLS_CHANGED_CHANNEL
-from reachimpact.services.contacts import clean_tags, search_condition
-from reachimpact.services.dial_ticks import schedule_tick
-from reachimpact.services.do_not_contact import calls_blocked
+from reachimpact.services.campaign_audience import (
+    MAX_CONTACTS_ADDED,
+    AddedContacts,
+    Audience,
+    add_to_campaign,
+    freeze_audience,
+)
+from reachimpact.services.live_changes import Change, announce
 from reachimpact.services.members import MANAGERS, require_role
+from reachimpact.services.organizations import phone_region
 from reachimpact.services.phones import normalize_phone
 from reachimpact.settings import get_settings
 
@@ -47,7 +50,6 @@ from reachimpact.settings import get_settings
 SIMULATOR_CALLER_ID = "+12025550100"
 MAX_CALLS_PER_MINUTE = 1000
 MAX_CONCURRENT = 200
-MAX_LISTED_CONTACTS = 100_000  # in an audience given as a list of contacts
 
 TRANSITIONS: dict[CampaignStatus, frozenset[CampaignStatus]] = {
     CampaignStatus.DRAFT: frozenset({CampaignStatus.RUNNING}),
@@ -81,21 +83,6 @@ RetryOutcome = Literal["busy", "no-answer", "failed"]
 
 
 # --- shapes at the edge -------------------------------------------------------------------------------
-
-
-class Audience(BaseModel):
-    """Who a campaign calls: contacts with any of `tags`, none of `exclude_tags`, matching `q` (the
-    contacts search) — or exactly `contact_ids`. Empty means every contact of the organization."""
-
-    tags: list[str] = Field(default_factory=list, max_length=50)
-    exclude_tags: list[str] = Field(default_factory=list, max_length=50)
-    q: str | None = Field(default=None, max_length=200)
-    contact_ids: list[uuid.UUID] | None = Field(default=None, max_length=MAX_LISTED_CONTACTS)
-
-    @field_validator("tags", "exclude_tags")
-    @classmethod
-    def _clean(cls, value: list[str]) -> list[str]:
-        return clean_tags(value)
 
 
 class RetryRule(BaseModel):
@@ -295,12 +282,8 @@ def _progress(session: Session, campaign: Campaign) -> CampaignProgress:
 # --- writing ------------------------------------------------------------------------------------------
 
 
-def _region(session: Session, organization_id: uuid.UUID) -> str:
-    return session.exec(select(Organization.default_region).where(Organization.id == organization_id)).one()
-
-
 def _apply(session: Session, campaign: Campaign, data: CampaignIn, fields: set[str]) -> None:
-    region = _region(session, campaign.organization_id)
+    region = phone_region(session, campaign.organization_id)
     for name in fields:
         value = getattr(data, name)
         if name in ("caller_id", "transfer_number"):
@@ -383,13 +366,7 @@ def change_status(
         campaign.started_at = now
     if to in (CampaignStatus.COMPLETED, CampaignStatus.STOPPED):
         campaign.completed_at = now
-    # Delivered at COMMIT, so a page never shows a move that was rolled back.
-    announcement = {
-        "organization_id": str(campaign.organization_id),
-        "campaign_id": str(campaign.id),
-        "campaign_status": to.value,
-    }
-    session.execute(sa.select(sa.func.pg_notify(CALLS_CHANGED_CHANNEL, json.dumps(announcement))))
+    announce(session, Change(organization_id=str(campaign.organization_id), campaign_id=str(campaign.id)))
     session.add(
         CampaignStatusChange(
             organization_id=campaign.organization_id,
@@ -431,67 +408,6 @@ def _caller_id(session: Session, campaign: Campaign) -> str:
     return SIMULATOR_CALLER_ID
 
 
-def audience_condition(
-    session: Session, organization_id: uuid.UUID, audience: Audience
-) -> sa.ColumnElement[bool]:
-    """The contacts of an organization an audience names, as one SQL condition on contacts."""
-    conditions: list[sa.ColumnElement[bool]] = [Contact.organization_id == organization_id]
-    if audience.contact_ids is not None:
-        conditions.append(col(Contact.id).in_(audience.contact_ids))
-    if audience.tags:
-        conditions.append(col(Contact.tags).overlap(audience.tags))
-    if audience.exclude_tags:
-        conditions.append(sa.not_(col(Contact.tags).overlap(audience.exclude_tags)))
-    if audience.q:
-        found = search_condition(audience.q, _region(session, organization_id))
-        if found is not None:
-            conditions.append(found)
-    return sa.and_(*conditions)
-
-
-def _enroll(session: Session, campaign: Campaign, chosen: sa.ColumnElement[bool], now: datetime) -> int:
-    """Put the contacts `chosen` (a condition on contacts, within the campaign's organization) into
-    campaign_contacts; numbers not to be called are kept as skipped, so the campaign's numbers add up
-    to its audience. Contacts already in are left as they are. Returns how many were put in."""
-    blocked = calls_blocked(campaign.organization_id)
-    rows = select(
-        sa.func.gen_random_uuid(),
-        sa.literal(campaign.organization_id),
-        sa.literal(campaign.id),
-        Contact.id,
-        sa.case((blocked, CampaignContactStatus.SKIPPED.value), else_=CampaignContactStatus.PENDING.value),
-        sa.case((blocked, "do_not_contact"), else_=None),
-        sa.literal(now),
-        sa.literal(now),
-    ).where(chosen)
-    statement = (
-        insert(CampaignContact)
-        .from_select(
-            [
-                "id",
-                "organization_id",
-                "campaign_id",
-                "contact_id",
-                "status",
-                "last_outcome",
-                "created_at",
-                "updated_at",
-            ],
-            rows,
-        )
-        .on_conflict_do_nothing(constraint="uq_campaign_contacts_campaign_contact")
-        .returning(CampaignContact.id)
-        .cte("enrolled")
-    )
-    return session.execute(select(func.count()).select_from(statement)).scalar_one()
-
-
-def _freeze_audience(session: Session, campaign: Campaign, now: datetime) -> int:
-    """Copy the audience into campaign_contacts (see _enroll)."""
-    audience = Audience.model_validate(campaign.audience or {})
-    return _enroll(session, campaign, audience_condition(session, campaign.organization_id, audience), now)
-
-
 def start_campaign(
     session: Session, principal: Principal, campaign_id: uuid.UUID, *, now: datetime | None = None
 ) -> CampaignPublic:
@@ -512,7 +428,7 @@ def start_campaign(
     if campaign.ends_at is not None and campaign.ends_at <= now:
         raise Invalid("The campaign's end date has passed; change it before starting.")
     campaign.caller_id = _caller_id(session, campaign)
-    if _freeze_audience(session, campaign, now) == 0:
+    if freeze_audience(session, campaign, now) == 0:
         raise Invalid("The audience has no contacts; choose other tags or contacts.")
     campaign.next_dial_at = None
     schedule_tick(session, campaign.id)
@@ -567,45 +483,6 @@ def stop_campaign(
 
 # --- adding contacts ----------------------------------------------------------------------------------
 
-# Statuses in which a campaign still takes contacts: a draft into its audience, a started one into the
-# contacts it dials.
-ACCEPTING_CONTACTS = (CampaignStatus.DRAFT, CampaignStatus.RUNNING, CampaignStatus.PAUSED)
-MAX_CONTACTS_ADDED = 10_000  # per request
-
-
-class CampaignChoice(BaseModel):
-    """A campaign offered as a destination for contacts."""
-
-    id: uuid.UUID
-    name: str
-    status: CampaignStatus
-
-
-class AddedContacts(BaseModel):
-    """What adding contacts to a campaign came to."""
-
-    added: int  # now in the campaign
-    already_in: int  # were in it before
-    not_found: int  # no contact of the organization has that id (deleted, or another organization's)
-
-
-def campaigns_accepting_contacts(session: Session, principal: Principal) -> list[CampaignChoice]:
-    """The organization's call campaigns that contacts can still be added to, newest first."""
-    rows = session.exec(
-        select(Campaign.id, Campaign.name, Campaign.status)
-        .where(
-            Campaign.organization_id == principal.organization_id,
-            Campaign.type == CampaignType.CALL,
-            col(Campaign.status).in_(ACCEPTING_CONTACTS),
-        )
-        .order_by(col(Campaign.created_at).desc(), col(Campaign.id).desc())
-        .limit(200)  # a menu to choose from, not a list to page through
-    ).all()
-    return [
-        CampaignChoice(id=campaign_id, name=name, status=CampaignStatus(status))
-        for campaign_id, name, status in rows
-    ]
-
 
 def add_contacts(
     session: Session,
@@ -628,57 +505,5 @@ def add_contacts(
     require_role(principal, MANAGERS, "add contacts to campaigns")
     if len(contact_ids) > MAX_CONTACTS_ADDED:
         raise Invalid(f"Add at most {MAX_CONTACTS_ADDED:,} contacts at a time.")
-    now = now or datetime.now(UTC)
     campaign = _get(session, principal, campaign_id, lock=True)
-    if campaign.type != CampaignType.CALL:
-        raise Invalid("Only call campaigns take contacts for now.")
-    if campaign.status not in ACCEPTING_CONTACTS:
-        raise Conflict(f"A {campaign.status} campaign takes no more contacts.")
-    wanted = list(dict.fromkeys(contact_ids))  # once each, in the order given
-    own = set(
-        session.exec(
-            select(Contact.id).where(
-                Contact.organization_id == principal.organization_id, col(Contact.id).in_(wanted)
-            )
-        ).all()
-    )
-    found = [contact_id for contact_id in wanted if contact_id in own]
-    if campaign.status == CampaignStatus.DRAFT:
-        added = _add_to_audience(campaign, found, now)
-    elif found:
-        added = _enroll(
-            session,
-            campaign,
-            sa.and_(Contact.organization_id == campaign.organization_id, col(Contact.id).in_(found)),
-            now,
-        )
-        if added and campaign.status == CampaignStatus.RUNNING:
-            schedule_tick(session, campaign.id)
-    else:
-        added = 0
-    session.flush()
-    return AddedContacts(added=added, already_in=len(found) - added, not_found=len(wanted) - len(found))
-
-
-def _add_to_audience(campaign: Campaign, contact_ids: list[uuid.UUID], now: datetime) -> int:
-    """Extend a draft's explicit list of contacts with those not in it yet; how many that was."""
-    audience = Audience.model_validate(campaign.audience or {})
-    if audience.tags or audience.exclude_tags or audience.q:
-        chosen_by = "tags" if audience.tags or audience.exclude_tags else "a search"
-        raise Conflict(
-            f"The audience of '{campaign.name}' is chosen by {chosen_by}, not a list of contacts: "
-            "give these contacts one of its tags instead, or change the campaign's audience."
-        )
-    listed = audience.contact_ids or []
-    known = set(listed)
-    new = [contact_id for contact_id in contact_ids if contact_id not in known]
-    if not new:
-        return 0
-    if len(listed) + len(new) > MAX_LISTED_CONTACTS:
-        raise Invalid(
-            f"A campaign's list holds at most {MAX_LISTED_CONTACTS:,} contacts; choose them by tags instead."
-        )
-    audience.contact_ids = [*listed, *new]
-    campaign.audience = audience.model_dump(mode="json", exclude_defaults=True)
-    campaign.updated_at = now
-    return len(new)
+    return add_to_campaign(session, campaign, contact_ids, now or datetime.now(UTC))

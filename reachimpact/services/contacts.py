@@ -25,10 +25,11 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
 from reachimpact.errors import Conflict, Invalid, NotFound
-from reachimpact.models import Call, Contact, Message, OptOut, Organization
+from reachimpact.models import Call, Contact, Message, OptOut
 from reachimpact.services.auth import Principal
 from reachimpact.services.emails import normalize_email
 from reachimpact.services.members import MANAGERS, require_role
+from reachimpact.services.organizations import phone_region
 from reachimpact.services.phones import parse_phone, time_zone_for
 
 MAX_PAGE_SIZE = 200
@@ -111,11 +112,6 @@ class ContactPage(BaseModel):
 
 
 # --- reading ------------------------------------------------------------------------------------------
-
-
-def _region(session: Session, organization_id: uuid.UUID) -> str:
-    region = session.exec(select(Organization.default_region).where(Organization.id == organization_id)).one()
-    return region or "US"
 
 
 def _get(session: Session, principal: Principal, contact_id: uuid.UUID, *, lock: bool = False) -> Contact:
@@ -230,7 +226,7 @@ def _decode_cursor(cursor: str, sort: str) -> list[Any]:
 def _filters(session: Session, principal: Principal, q: str | None, tag: str | None) -> list[Any]:
     conditions: list[Any] = [Contact.organization_id == principal.organization_id]
     if q:
-        condition = search_condition(q, _region(session, principal.organization_id))
+        condition = search_condition(q, phone_region(session, principal.organization_id))
         if condition is not None:
             conditions.append(condition)
     if tag:
@@ -348,13 +344,15 @@ def _apply(session: Session, contact: Contact, data: ContactIn, region: str) -> 
 
 
 def _save(session: Session, contact: Contact) -> None:
-    taken = session.exec(
-        select(Contact.id).where(
-            Contact.organization_id == contact.organization_id,
-            Contact.phone == contact.phone,
-            Contact.id != contact.id,
-        )
-    ).first()
+    # Not autoflushed: an edited contact flushed by this query would hit the unique index first.
+    with session.no_autoflush:
+        taken = session.exec(
+            select(Contact.id).where(
+                Contact.organization_id == contact.organization_id,
+                Contact.phone == contact.phone,
+                Contact.id != contact.id,
+            )
+        ).first()
     if taken:
         raise Conflict(f"Another contact already has the number {contact.phone}.")
     session.add(contact)
@@ -365,7 +363,7 @@ def create_contact(session: Session, principal: Principal, data: ContactIn) -> C
     if not data.phone:
         raise Invalid("Phone is required.")
     contact = Contact(organization_id=principal.organization_id, phone="")
-    _apply(session, contact, data, _region(session, principal.organization_id))
+    _apply(session, contact, data, phone_region(session, principal.organization_id))
     _save(session, contact)
     return get_contact(session, principal, contact.id)
 
@@ -374,7 +372,7 @@ def update_contact(
     session: Session, principal: Principal, contact_id: uuid.UUID, data: ContactIn
 ) -> ContactPublic:
     contact = _get(session, principal, contact_id, lock=True)
-    _apply(session, contact, data, _region(session, principal.organization_id))
+    _apply(session, contact, data, phone_region(session, principal.organization_id))
     _save(session, contact)
     return get_contact(session, principal, contact.id)
 

@@ -1,4 +1,4 @@
-"""The dialer: one tick at a time per running campaign, run by the job worker (reachimpact.dialer_tasks).
+"""The dialer: one tick at a time per running campaign, run by the job worker (reachimpact.jobs.dialer).
 
 A tick
 1. reconciles dials recorded but never confirmed with a SID (the worker died between the two),
@@ -33,6 +33,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from reachimpact.db import session_scope
+from reachimpact.jobs.ticks import schedule_tick
 from reachimpact.models import (
     FINAL_CALL_STATUSES,
     Call,
@@ -49,7 +50,6 @@ from reachimpact.models import (
 )
 from reachimpact.models.campaign import default_retry_policy
 from reachimpact.services import call_events, campaigns
-from reachimpact.services.dial_ticks import schedule_tick
 from reachimpact.services.do_not_contact import calls_blocked
 from reachimpact.services.telephony import OutboundCall, TelephonyError, TelephonyProvider
 from reachimpact.services.telephony.urls import (

@@ -12,21 +12,40 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from pydantic import BaseModel
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlmodel import Session, col, select
 
 from reachimpact.errors import Invalid, NotFound
-from reachimpact.models import Contact, OptOut, OptOutChannel, Organization
+from reachimpact.models import Contact, OptOut, OptOutChannel
 from reachimpact.services.auth import Principal
 from reachimpact.services.contact_import import read_layout
 from reachimpact.services.members import MANAGERS, require_role
+from reachimpact.services.organizations import phone_region
 from reachimpact.services.phones import normalize_phone
 
 Channel = Literal["call", "sms"]
+
+
+def listing(entries: list[dict[str, Any]]) -> Insert:
+    """The statement that puts numbers on the list, one entry (a dict of OptOut's columns) each. A number
+    already listed for that channel keeps the entry it has: the first reason to list it stands."""
+    return _keeping_listed(insert(OptOut).values(entries))
+
+
+def listing_from(rows: sa.Select[Any], *, channel: OptOutChannel, source: str) -> Insert:
+    """`listing` for set-based work: the numbers `rows` selects, as (organization_id, phone, reason),
+    listed for `channel`. call_events compiles it into its one statement per status delivery."""
+    entries = rows.add_columns(sa.func.gen_random_uuid(), sa.literal(channel.value), sa.literal(source))
+    columns = ["organization_id", "phone", "reason", "id", "channel", "source"]
+    return _keeping_listed(insert(OptOut).from_select(columns, entries))
+
+
+def _keeping_listed(statement: Insert) -> Insert:
+    return statement.on_conflict_do_nothing(constraint="uq_opt_outs_org_phone_channel")
 
 
 @dataclass(frozen=True)
@@ -72,7 +91,7 @@ def check_number(
     session: Session, principal: Principal, *, phone: str, channel: Channel
 ) -> tuple[str, Permission]:
     """`may_contact` for a number as a person typed it, read in the organization's region."""
-    e164 = normalize_phone(phone, _region(session, principal.organization_id))
+    e164 = normalize_phone(phone, phone_region(session, principal.organization_id))
     return e164, may_contact(session, organization_id=principal.organization_id, phone=e164, channel=channel)
 
 
@@ -85,31 +104,23 @@ class DoNotContactEntry(BaseModel):
     created_at: datetime
 
 
-def _region(session: Session, organization_id: uuid.UUID) -> str:
-    return session.exec(select(Organization.default_region).where(Organization.id == organization_id)).one()
-
-
 def add_number(
     session: Session, principal: Principal, *, phone: str, channel: str = "all", reason: str | None = None
 ) -> DoNotContactEntry:
     """Put a number on the list (adding it twice is harmless: the existing entry is returned)."""
     if channel not in {c.value for c in OptOutChannel}:
         raise Invalid("Channel must be all, call or sms.")
-    e164 = normalize_phone(phone, _region(session, principal.organization_id))
-    statement = (
-        insert(OptOut)
-        .values(
-            id=uuid.uuid4(),
-            organization_id=principal.organization_id,
-            phone=e164,
-            channel=channel,
-            source="manual",
-            reason=reason,
-            created_by_id=principal.user_id,
-        )
-        .on_conflict_do_nothing(constraint="uq_opt_outs_org_phone_channel")
-    )
-    session.execute(statement)
+    e164 = normalize_phone(phone, phone_region(session, principal.organization_id))
+    entry = {
+        "id": uuid.uuid4(),
+        "organization_id": principal.organization_id,
+        "phone": e164,
+        "channel": channel,
+        "source": "manual",
+        "reason": reason,
+        "created_by_id": principal.user_id,
+    }
+    session.execute(listing([entry]))
     row = session.exec(
         select(OptOut).where(
             OptOut.organization_id == principal.organization_id,
@@ -160,20 +171,17 @@ def opt_out_contact(
         contact.opt_out_calls = True
     if channel in (OptOutChannel.ALL, OptOutChannel.SMS):
         contact.opt_out_sms = True
-    session.execute(
-        insert(OptOut)
-        .values(
-            id=uuid.uuid4(),
-            organization_id=organization_id,
-            phone=contact.phone,
-            channel=channel,
-            source=source,
-            reason=reason,
-            contact_id=contact.id,
-            created_by_id=actor_id,
-        )
-        .on_conflict_do_nothing(constraint="uq_opt_outs_org_phone_channel")
-    )
+    entry = {
+        "id": uuid.uuid4(),
+        "organization_id": organization_id,
+        "phone": contact.phone,
+        "channel": channel,
+        "source": source,
+        "reason": reason,
+        "contact_id": contact.id,
+        "created_by_id": actor_id,
+    }
+    session.execute(listing([entry]))
 
 
 class NumbersImported(BaseModel):
@@ -185,7 +193,7 @@ class NumbersImported(BaseModel):
 def import_numbers(session: Session, principal: Principal, path: Path) -> NumbersImported:
     """Add every number of a CSV file's phone column to the list; bad lines are reported, not fatal."""
     layout = read_layout(path)
-    region = _region(session, principal.organization_id)
+    region = phone_region(session, principal.organization_id)
     phone_at = layout.fields.index("phone")
     numbers: dict[str, None] = {}
     rejected: list[tuple[int, str]] = []
@@ -206,24 +214,16 @@ def import_numbers(session: Session, principal: Principal, path: Path) -> Number
     added = 0
     listed = list(numbers)
     for batch in (listed[i : i + 5000] for i in range(0, len(listed), 5000)):
-        added += len(
-            session.execute(
-                insert(OptOut)
-                .values(
-                    [
-                        {
-                            "id": uuid.uuid4(),
-                            "organization_id": principal.organization_id,
-                            "phone": phone,
-                            "channel": OptOutChannel.ALL,
-                            "source": "import",
-                            "created_by_id": principal.user_id,
-                        }
-                        for phone in batch
-                    ]
-                )
-                .on_conflict_do_nothing(constraint="uq_opt_outs_org_phone_channel")
-                .returning(OptOut.id)
-            ).all()
-        )
+        entries = [
+            {
+                "id": uuid.uuid4(),
+                "organization_id": principal.organization_id,
+                "phone": phone,
+                "channel": OptOutChannel.ALL,
+                "source": "import",
+                "created_by_id": principal.user_id,
+            }
+            for phone in batch
+        ]
+        added += len(session.execute(listing(entries).returning(OptOut.id)).all())
     return NumbersImported(added=added, already_listed=len(numbers) - added, rejected=rejected)

@@ -15,7 +15,8 @@ FALLBACK_REGION = "US"
 
 def phone_region(session: Session, organization_id: uuid.UUID) -> str:
     """The region (ISO 3166 alpha-2) the organization's numbers are read in when they lack a country code."""
-    region = session.exec(select(Organization.default_region).where(Organization.id == organization_id)).first()
+    query = select(Organization.default_region).where(Organization.id == organization_id)
+    region = session.exec(query).first()
     if region is None:
         raise NotFound("organization")
     return region or FALLBACK_REGION

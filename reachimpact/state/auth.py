@@ -14,25 +14,11 @@ from reflex.event import EventSpec
 from sqlmodel import Session
 
 from reachimpact import routes
-from reachimpact.db import session_scope
 from reachimpact.errors import DomainError
-from reachimpact.services import accounts, auth
+from reachimpact.services import auth
 from reachimpact.services.auth import TokenPair
-from reachimpact.state.app import AppState, signed_in
-from reachimpact.state.messages import form_text, user_message
-
-
-def _begin(
-    start: Callable[[Session], TokenPair], previous_refresh_token: str
-) -> tuple[TokenPair, accounts.Profile]:
-    """Start a session with `start` (login or register), ending the one this browser held before (if
-    any) so it does not linger."""
-    with session_scope() as session:
-        pair = start(session)
-        if previous_refresh_token:
-            auth.logout(session, refresh_token=previous_refresh_token)
-        _, profile = signed_in(session, pair)
-        return pair, profile
+from reachimpact.state.app import AppState, SignedOut
+from reachimpact.state.forms import form_text, user_message
 
 
 class _SignInPageState(AppState):
@@ -45,30 +31,36 @@ class _SignInPageState(AppState):
         # Only a path on this site: see routes.safe_next.
         return routes.safe_next(self.router.url.query_parameters.get("next"))
 
+    async def _already_signed_in(self) -> bool:
+        """Whether this tab holds a live sign-in (renewing it if due), checked in a worker thread."""
+        try:
+            await self._signed_in()
+        except SignedOut:
+            return False
+        return True
+
     async def _submit(self, start: Callable[[Session], TokenPair]) -> AsyncIterator[EventSpec | None]:
         self.error = ""
         self.submitting = True
         yield  # shows the button's spinner while the password is checked
-        previous = self.refresh_token
         try:
-            pair, profile = await rx.run_in_thread(lambda: _begin(start, previous))
+            await self._start_session(start)
         except DomainError as error:
             # E.g. a wrong password or unknown email (the same words for both), or too many attempts.
             self.error = user_message(error)
             return
         finally:
             self.submitting = False
-        self._hold_tokens(pair, profile)
         yield rx.redirect(self._next_path())
 
 
 class LoginState(_SignInPageState):
     @rx.event
-    def load(self) -> EventSpec | None:
+    async def load(self) -> EventSpec | None:
         """Someone already signed in goes straight on."""
         self.error = ""
         self.submitting = False
-        if self._principal() is not None:
+        if await self._already_signed_in():
             return rx.redirect(self._next_path(), replace=True)
         return None
 
@@ -89,12 +81,12 @@ class RegisterState(_SignInPageState):
         return self.router.url.query_parameters.get("invite") or None
 
     @rx.event
-    def load(self) -> EventSpec | None:
+    async def load(self) -> EventSpec | None:
         self.error = ""
         self.submitting = False
         self.invited = self._invite_token() is not None
         # With an invitation the form stays: it is how the invited person creates their account.
-        if not self.invited and self._principal() is not None:
+        if not self.invited and await self._already_signed_in():
             return rx.redirect(self._next_path(), replace=True)
         return None
 

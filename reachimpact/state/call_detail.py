@@ -6,20 +6,20 @@ service answers "not found" for another organization's call.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 import reflex as rx
 from reflex.event import EventSpec
+from sqlmodel import Session
 
-from reachimpact.db import session_scope
 from reachimpact.errors import DomainError
 from reachimpact.services import calls
 from reachimpact.services.auth import Principal
 from reachimpact.state import live
-from reachimpact.state.app import AppState
-from reachimpact.state.messages import browser_id, user_message
+from reachimpact.state.app import AppState, signed_in_event
+from reachimpact.state.forms import browser_id, user_message
 from reachimpact.state.rows import format_duration, format_moment
 
 
@@ -83,41 +83,49 @@ def call_view(call: calls.CallDetail, tz: ZoneInfo) -> CallView:
     )
 
 
+@dataclass(frozen=True)
+class _Reading:
+    """What the page shows of one call, read in one transaction."""
+
+    detail: calls.CallDetail
+    tz: ZoneInfo
+
+
 class CallDetailState(AppState):
     loading: bool = True
     problem: str = ""  # why nothing is shown ("not found"); "" when the call is
     call: CallView = rx.field(default_factory=CallView)
 
-    def _read(self, principal: Principal) -> None:
+    def _reading(self, session: Session, principal: Principal) -> _Reading:
+        return _Reading(
+            detail=calls.get_call(session, principal, browser_id(self.call_id, "call")),
+            tz=self._organization_zone(session, principal),
+        )
+
+    async def _read(self) -> None:
+        """Show the call as it now is, or why it cannot be shown."""
         try:
-            call_id = browser_id(self.call_id, "call")
-            with session_scope() as session:
-                detail = calls.get_call(session, principal, call_id)
-                tz = self._organization_zone(session, principal)
+            reading = await self._as_user(self._reading)
         except DomainError as error:
             self.call = CallView()
             self.problem = user_message(error)
         else:
-            self.call = call_view(detail, tz)
+            self.call = call_view(reading.detail, reading.tz)
             self.problem = ""
 
-    @rx.event
-    def load(self) -> Iterator[EventSpec | None]:
-        principal = self._principal()
-        if principal is None:
-            yield self._sign_in_redirect()
-            return
+    @signed_in_event
+    async def load(self) -> AsyncIterator[EventSpec | None]:
+        principal = await self._signed_in()
         # What a visit to another call left here must not show, not even for a moment.
         self.call = CallView()
         self.problem = ""
         self.loading = True
         yield
-        self._read(principal)
+        await self._read()
         if not self.problem:
             interest = live.Interest(organization_id=str(principal.organization_id), call_id=self.call.id)
             live.follow(self, interest)
         self.loading = False
 
-    def _live_refresh(self) -> None:
-        if (principal := self._principal()) is not None:
-            self._read(principal)
+    async def _live_refresh(self) -> None:
+        await self._read()

@@ -8,7 +8,7 @@ organization's campaign.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,16 +18,15 @@ from reflex.event import EventSpec
 from sqlmodel import Session
 
 from reachimpact import routes
-from reachimpact.db import session_scope
 from reachimpact.errors import DomainError
 from reachimpact.services import calls, campaigns
 from reachimpact.services.auth import Principal
 from reachimpact.services.campaigns import CampaignDetail, CampaignProgress
 from reachimpact.services.members import MANAGERS
 from reachimpact.state import live
-from reachimpact.state.app import AppState
+from reachimpact.state.app import AppState, signed_in_event
 from reachimpact.state.campaigns import CampaignDraft, campaign_input, draft_of
-from reachimpact.state.messages import browser_id, user_message
+from reachimpact.state.forms import browser_id, user_message
 from reachimpact.state.rows import CallRow, call_row, format_moment
 
 CALLS_SHOWN = 25
@@ -140,6 +139,16 @@ def campaign_view(campaign: CampaignDetail, tz: ZoneInfo) -> CampaignView:
 Action = Callable[[Session, Principal, uuid.UUID], object]
 
 
+@dataclass(frozen=True)
+class _Reading:
+    """What the page shows of one campaign, read in one transaction."""
+
+    detail: CampaignDetail
+    under_way: list[Any]
+    finished: list[Any]
+    tz: ZoneInfo
+
+
 class CampaignDetailState(AppState):
     loading: bool = True
     problem: str = ""  # why nothing is shown ("not found"); "" when the campaign is
@@ -158,33 +167,38 @@ class CampaignDetailState(AppState):
     draft_version: int = 0
     _audience_editable: bool = False
 
-    def _read(self, principal: Principal) -> None:
+    def _this_campaign(self) -> uuid.UUID:
+        return browser_id(self.campaign_id, "campaign")
+
+    def _reading(self, session: Session, principal: Principal) -> _Reading:
+        campaign_id = self._this_campaign()
+        return _Reading(
+            detail=campaigns.get_campaign(session, principal, campaign_id),
+            under_way=calls.list_calls(
+                session, principal, campaign_id=campaign_id, live=True, limit=CALLS_SHOWN
+            ).items,
+            finished=calls.list_calls(
+                session, principal, campaign_id=campaign_id, live=False, limit=CALLS_SHOWN
+            ).items,
+            tz=self._organization_zone(session, principal),
+        )
+
+    async def _read(self) -> None:
+        """Show the campaign as it now is, or why it cannot be shown."""
         try:
-            campaign_id = browser_id(self.campaign_id, "campaign")
-            with session_scope() as session:
-                detail = campaigns.get_campaign(session, principal, campaign_id)
-                under_way = calls.list_calls(
-                    session, principal, campaign_id=campaign_id, live=True, limit=CALLS_SHOWN
-                ).items
-                finished = calls.list_calls(
-                    session, principal, campaign_id=campaign_id, live=False, limit=CALLS_SHOWN
-                ).items
-                tz = self._organization_zone(session, principal)
+            reading = await self._as_user(self._reading)
         except DomainError as error:
             self.problem = user_message(error)
             return
         self.problem = ""
-        self.campaign = campaign_view(detail, tz)
-        self.progress = progress_view(detail.progress)
-        self.live_calls = [call_row(call, tz) for call in under_way]
-        self.recent_calls = [call_row(call, tz) for call in finished]
+        self.campaign = campaign_view(reading.detail, reading.tz)
+        self.progress = progress_view(reading.detail.progress)
+        self.live_calls = [call_row(call, reading.tz) for call in reading.under_way]
+        self.recent_calls = [call_row(call, reading.tz) for call in reading.finished]
 
-    @rx.event
-    def load(self) -> Iterator[EventSpec | None]:
-        principal = self._principal()
-        if principal is None:
-            yield self._sign_in_redirect()
-            return
+    @signed_in_event
+    async def load(self) -> AsyncIterator[EventSpec | None]:
+        principal = await self._signed_in()
         # What a visit to another campaign left here must not show, not even for a moment.
         self.campaign = CampaignView()
         self.progress = ProgressView()
@@ -193,68 +207,64 @@ class CampaignDetailState(AppState):
         self.loading = True
         yield
         self.can_manage = principal.role in MANAGERS
-        self._read(principal)
+        await self._read()
         if not self.problem:
             organization = str(principal.organization_id)
             live.follow(self, live.Interest(organization_id=organization, campaign_id=self.campaign.id))
         self.loading = False
 
-    def _live_refresh(self) -> None:
-        if (principal := self._principal()) is not None:
-            self._read(principal)
+    async def _live_refresh(self) -> None:
+        await self._read()
 
-    def _act(self, action: Action, done: str) -> Iterator[EventSpec | None]:
-        principal = self._principal()
-        if principal is None:
-            yield self._sign_in_redirect()
-            return
+    async def _act(self, action: Action, done: str) -> AsyncIterator[EventSpec | None]:
         self.busy = True
         yield
         try:
-            with session_scope() as session:
-                action(session, principal, browser_id(self.campaign_id, "campaign"))
+            await self._as_user(lambda session, principal: action(session, principal, self._this_campaign()))
         except DomainError as error:
             yield rx.toast.error(user_message(error))
         else:
             yield rx.toast.success(done)
         finally:
             self.busy = False
-        self._read(principal)
+        await self._read()
 
-    @rx.event
-    def start(self) -> Iterator[EventSpec | None]:
-        yield from self._act(campaigns.start_campaign, "Campaign started: calls begin within seconds.")
+    @signed_in_event
+    async def start(self) -> AsyncIterator[EventSpec | None]:
+        async for update in self._act(
+            campaigns.start_campaign, "Campaign started: calls begin within seconds."
+        ):
+            yield update
 
-    @rx.event
-    def pause(self) -> Iterator[EventSpec | None]:
-        yield from self._act(campaigns.pause_campaign, "Campaign paused; calls under way will finish.")
+    @signed_in_event
+    async def pause(self) -> AsyncIterator[EventSpec | None]:
+        async for update in self._act(
+            campaigns.pause_campaign, "Campaign paused; calls under way will finish."
+        ):
+            yield update
 
-    @rx.event
-    def resume(self) -> Iterator[EventSpec | None]:
-        yield from self._act(campaigns.resume_campaign, "Campaign resumed.")
+    @signed_in_event
+    async def resume(self) -> AsyncIterator[EventSpec | None]:
+        async for update in self._act(campaigns.resume_campaign, "Campaign resumed."):
+            yield update
 
-    @rx.event
-    def stop(self) -> Iterator[EventSpec | None]:
-        yield from self._act(campaigns.stop_campaign, "Campaign stopped; it will place no more calls.")
+    @signed_in_event
+    async def stop(self) -> AsyncIterator[EventSpec | None]:
+        async for update in self._act(
+            campaigns.stop_campaign, "Campaign stopped; it will place no more calls."
+        ):
+            yield update
 
-    @rx.event
-    def edit(self) -> EventSpec | None:
-        principal = self._principal()
-        if principal is None:
-            return self._sign_in_redirect()
-        try:
-            with session_scope() as session:
-                campaign = campaigns.get_campaign(
-                    session, principal, browser_id(self.campaign_id, "campaign")
-                )
-        except DomainError as error:
-            return rx.toast.error(user_message(error))
+    @signed_in_event
+    async def edit(self) -> None:
+        campaign = await self._as_user(
+            lambda session, principal: campaigns.get_campaign(session, principal, self._this_campaign())
+        )
         self.draft = draft_of(campaign)
         self._audience_editable = self.draft.audience_fixed == ""
         self.draft_version += 1
         self.edit_error = ""
         self.editing = True
-        return None
 
     @rx.event
     def set_editing(self, is_open: bool) -> None:
@@ -262,39 +272,31 @@ class CampaignDetailState(AppState):
         if not is_open:
             self.editing = False
 
-    @rx.event
-    def save(self, form: dict[str, Any]) -> Iterator[EventSpec | None]:
-        principal = self._principal()
-        if principal is None:
-            yield self._sign_in_redirect()
-            return
+    @signed_in_event
+    async def save(self, form: dict[str, Any]) -> AsyncIterator[EventSpec | None]:
         self.edit_error = ""
         self.saving = True
         yield
         try:
             data = campaign_input(form, with_audience=self._audience_editable)
-            with session_scope() as session:
-                campaigns.update_campaign(session, principal, browser_id(self.campaign_id, "campaign"), data)
+            await self._as_user(
+                lambda session, principal: campaigns.update_campaign(
+                    session, principal, self._this_campaign(), data
+                )
+            )
         except DomainError as error:
             self.edit_error = user_message(error)
             return
         finally:
             self.saving = False
         self.editing = False
-        self._read(principal)
+        await self._read()
         yield rx.toast.success("Campaign saved.")
 
-    @rx.event
-    def delete(self) -> Iterator[EventSpec | None]:
-        principal = self._principal()
-        if principal is None:
-            yield self._sign_in_redirect()
-            return
-        try:
-            with session_scope() as session:
-                campaigns.delete_campaign(session, principal, browser_id(self.campaign_id, "campaign"))
-        except DomainError as error:
-            yield rx.toast.error(user_message(error))
-            return
+    @signed_in_event
+    async def delete(self) -> AsyncIterator[EventSpec | None]:
+        await self._as_user(
+            lambda session, principal: campaigns.delete_campaign(session, principal, self._this_campaign())
+        )
         yield rx.toast.success(f"Campaign “{self.campaign.name}” deleted.")
         yield rx.redirect(routes.CAMPAIGNS)

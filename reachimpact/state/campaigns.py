@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import reflex as rx
 from reflex.event import EventSpec
+from sqlmodel import Session
 
 from reachimpact import routes
-from reachimpact.db import session_scope
 from reachimpact.errors import DomainError
 from reachimpact.models import CampaignStatus, CampaignType
 from reachimpact.services import campaigns
+from reachimpact.services.auth import Principal
 from reachimpact.services.campaigns import CampaignIn, CampaignPublic
 from reachimpact.services.members import MANAGERS
-from reachimpact.state.app import AppState
-from reachimpact.state.messages import form_text, user_message, validated
+from reachimpact.state.app import AppState, signed_in_event
+from reachimpact.state.forms import form_text, user_message, validated
 from reachimpact.state.rows import CampaignRow, campaign_row
 
 CAMPAIGNS_SHOWN = 100
@@ -134,6 +135,14 @@ def campaign_input(form: dict[str, Any], *, with_audience: bool) -> CampaignIn:
     return validated(CampaignIn, {k: v for k, v in fields.items() if v is not None or k in always})
 
 
+@dataclass(frozen=True)
+class _Reading:
+    """What the Campaigns page shows, read in one transaction."""
+
+    can_manage: bool
+    campaigns: list[CampaignRow]
+
+
 class CampaignsState(AppState):
     loading: bool = True
     can_manage: bool = False
@@ -144,38 +153,36 @@ class CampaignsState(AppState):
     saving: bool = False
     form_error: str = ""
 
-    @rx.event
-    def load(self) -> EventSpec | None:
-        principal = self._principal()
-        if principal is None:
-            return self._sign_in_redirect()
-        self.can_manage = principal.role in MANAGERS
-        with session_scope() as session:
-            tz = self._organization_zone(session, principal)
-            page = campaigns.list_campaigns(session, principal, limit=CAMPAIGNS_SHOWN)
-        self.campaigns = [campaign_row(c, tz) for c in page.items]
+    def _reading(self, session: Session, principal: Principal) -> _Reading:
+        tz = self._organization_zone(session, principal)
+        page = campaigns.list_campaigns(session, principal, limit=CAMPAIGNS_SHOWN)
+        return _Reading(
+            can_manage=principal.role in MANAGERS, campaigns=[campaign_row(c, tz) for c in page.items]
+        )
+
+    @signed_in_event
+    async def load(self) -> None:
+        reading = await self._as_user(self._reading)
+        self.can_manage = reading.can_manage
+        self.campaigns = reading.campaigns
         self.loading = False
-        return None
 
     @rx.event
     def set_creating(self, is_open: bool) -> None:
         self.creating = bool(is_open) and self.can_manage
         self.form_error = ""
 
-    @rx.event
-    def create(self, form: dict[str, Any]) -> Iterator[EventSpec | None]:
-        principal = self._principal()
-        if principal is None:
-            yield self._sign_in_redirect()
-            return
+    @signed_in_event
+    async def create(self, form: dict[str, Any]) -> AsyncIterator[EventSpec | None]:
         self.form_error = ""
         self.saving = True
         yield
         try:
             data = campaign_input(form, with_audience=True)
             data.type = CampaignType.CALL
-            with session_scope() as session:
-                created = campaigns.create_campaign(session, principal, data)
+            created = await self._as_user(
+                lambda session, principal: campaigns.create_campaign(session, principal, data)
+            )
         except DomainError as error:
             self.form_error = user_message(error)
             return

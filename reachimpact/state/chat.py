@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import reflex as rx
-from reflex.event import EventSpec
+from sqlmodel import Session
 
-from reachimpact.db import session_scope
 from reachimpact.services import overview
-from reachimpact.state.app import AppState
+from reachimpact.services.auth import Principal
+from reachimpact.state.app import AppState, signed_in_event
 from reachimpact.state.rows import ConversationRow, conversation_row
 
 
@@ -15,16 +15,14 @@ class ChatState(AppState):
     loading: bool = True
     conversations: list[ConversationRow] = rx.field(default_factory=list)
 
-    @rx.event
-    def load(self) -> EventSpec | None:
-        principal = self._principal()
-        if principal is None:
-            return self._sign_in_redirect()
-        with session_scope() as session:
-            tz = self._organization_zone(session, principal)
-            self.conversations = [
-                conversation_row(c, tz)
-                for c in overview.recent_conversations(session, organization_id=principal.organization_id)
-            ]
+    def _conversations(self, session: Session, principal: Principal) -> list[ConversationRow]:
+        tz = self._organization_zone(session, principal)
+        return [
+            conversation_row(c, tz)
+            for c in overview.recent_conversations(session, organization_id=principal.organization_id)
+        ]
+
+    @signed_in_event
+    async def load(self) -> None:
+        self.conversations = await self._as_user(self._conversations)
         self.loading = False
-        return None

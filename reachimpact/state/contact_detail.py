@@ -6,19 +6,20 @@ for another organization's contact, and then nothing of it is shown.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 import reflex as rx
 from reflex.event import EventSpec
+from sqlmodel import Session
 
-from reachimpact.db import session_scope
 from reachimpact.errors import DomainError
 from reachimpact.services import contacts
+from reachimpact.services.auth import Principal
 from reachimpact.services.contacts import ContactPublic
-from reachimpact.state.app import AppState
-from reachimpact.state.messages import browser_id, user_message
+from reachimpact.state.app import AppState, signed_in_event
+from reachimpact.state.forms import browser_id, user_message
 from reachimpact.state.rows import TimelineRow, format_moment, opted_out_of, timeline_row
 
 
@@ -52,6 +53,15 @@ def _shown(value: object) -> str:
     return str(value)
 
 
+@dataclass(frozen=True)
+class _Reading:
+    """What the page shows of one contact, read in one transaction."""
+
+    contact: ContactPublic
+    events: list[contacts.TimelineEvent]
+    tz: ZoneInfo
+
+
 class ContactDetailState(AppState):
     loading: bool = True
     # Why nothing is shown ("not found"); "" when the contact is.
@@ -59,7 +69,16 @@ class ContactDetailState(AppState):
     contact: ContactDetail = rx.field(default_factory=ContactDetail)
     timeline: list[TimelineRow] = rx.field(default_factory=list)
 
-    def _show(self, contact: ContactPublic, events: list[contacts.TimelineEvent], tz: ZoneInfo) -> None:
+    def _reading(self, session: Session, principal: Principal) -> _Reading:
+        contact_id = browser_id(self.contact_id, "contact")
+        return _Reading(
+            contact=contacts.get_contact(session, principal, contact_id),
+            events=contacts.timeline(session, principal, contact_id),
+            tz=self._organization_zone(session, principal),
+        )
+
+    def _show(self, reading: _Reading) -> None:
+        contact, tz = reading.contact, reading.tz
         self.contact = ContactDetail(
             id=str(contact.id),
             name=f"{contact.first_name} {contact.last_name}".strip(),
@@ -77,14 +96,10 @@ class ContactDetailState(AppState):
             created=format_moment(contact.created_at, tz),
             updated=format_moment(contact.updated_at, tz),
         )
-        self.timeline = [timeline_row(event, tz) for event in events]
+        self.timeline = [timeline_row(event, tz) for event in reading.events]
 
-    @rx.event
-    def load(self) -> Iterator[EventSpec | None]:
-        principal = self._principal()
-        if principal is None:
-            yield self._sign_in_redirect()
-            return
+    @signed_in_event
+    async def load(self) -> AsyncIterator[EventSpec | None]:
         # What a visit to another contact left here must not show, not even for a moment.
         self.contact = ContactDetail()
         self.timeline = []
@@ -92,13 +107,9 @@ class ContactDetailState(AppState):
         self.loading = True
         yield
         try:
-            contact_id = browser_id(self.contact_id, "contact")
-            with session_scope() as session:
-                contact = contacts.get_contact(session, principal, contact_id)
-                events = contacts.timeline(session, principal, contact_id)
-                tz = self._organization_zone(session, principal)
+            reading = await self._as_user(self._reading)
         except DomainError as error:
             self.problem = user_message(error)
         else:
-            self._show(contact, events, tz)
+            self._show(reading)
         self.loading = False

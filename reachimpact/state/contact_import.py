@@ -18,16 +18,14 @@ from pathlib import Path
 import reflex as rx
 from reflex.event import EventSpec
 
-from reachimpact import jobs
-from reachimpact.db import session_scope
 from reachimpact.errors import DomainError, NotFound
+from reachimpact.jobs import imports, tracked
+from reachimpact.jobs.tracked import JobPublic
 from reachimpact.models import JobStatus
-from reachimpact.services import tracked_jobs
 from reachimpact.services.contact_import import DuplicatePolicy
-from reachimpact.services.tracked_jobs import JobPublic
-from reachimpact.state.app import AppState
+from reachimpact.state.app import AppState, SignedOut, signed_in_event
 from reachimpact.state.contacts import ContactsState
-from reachimpact.state.messages import user_message
+from reachimpact.state.forms import user_message
 
 UPLOAD_ID = "contacts-csv"
 POLL_SECONDS = 0.5
@@ -87,12 +85,10 @@ class ContactImportState(AppState):
         if self.status not in UNDER_WAY:
             self._forget_job()
 
-    @rx.event
+    @signed_in_event
     async def upload(self, files: list[rx.UploadFile]) -> AsyncIterator[EventSpec | None]:
-        principal = self._principal()
-        if principal is None:
-            yield self._sign_in_redirect()
-            return
+        # The job is queued for this user: who they are is needed before the file is even read.
+        principal = await self._signed_in()
         if self.under_way:
             self.error = "An import is already under way; wait for it to finish."
             return
@@ -109,7 +105,7 @@ class ContactImportState(AppState):
                     while piece := await files[0].read(UPLOAD_PIECE_BYTES):
                         out.write(piece)
                 # Checks the header now: a file with no phone column is refused before it is queued.
-                job_id = await jobs.start_contact_import(
+                job_id = await imports.start_contact_import(
                     organization_id=principal.organization_id,
                     user_id=principal.user_id,
                     path=path,
@@ -147,17 +143,18 @@ class ContactImportState(AppState):
         self.has_error_file = bool(result.get("error_csv"))
         self.error = (job.error or "Import failed.") if job.status == JobStatus.FAILED else ""
 
-    def _poll(self) -> tuple[bool, EventSpec | None]:
+    async def _poll(self) -> tuple[bool, EventSpec | None]:
         """Read the job once: whether following it is over, and an event to send if any."""
         self._polled_at = time.time()
-        principal = self._principal()
-        if principal is None:
-            return True, self._sign_in_redirect()
         try:
-            with session_scope() as session:
-                job = tracked_jobs.get_job(
+            job = await self._as_user(
+                lambda session, principal: tracked.get_job(
                     session, organization_id=principal.organization_id, job_id=uuid.UUID(self._job_id)
                 )
+            )
+        except SignedOut:
+            # A background event, not a @signed_in_event: it refuses by itself.
+            return True, self._sign_in_redirect()
         except NotFound as error:
             self.status, self.error = JobStatus.FAILED.value, user_message(error)
             return True, None
@@ -173,7 +170,7 @@ class ContactImportState(AppState):
         async with self:
             if not self._job_id or self._followed():
                 return
-            done, event = self._poll()
+            done, event = await self._poll()
         while True:
             if event is not None:
                 yield event
@@ -181,26 +178,21 @@ class ContactImportState(AppState):
                 return
             await asyncio.sleep(POLL_SECONDS)
             async with self:
-                done, event = self._poll()
+                done, event = await self._poll()
 
-    @rx.event
-    def download_errors(self) -> EventSpec | None:
+    @signed_in_event
+    async def download_errors(self) -> EventSpec | None:
         """The rows the import rejected, with their line numbers and reasons, as a CSV file."""
-        principal = self._principal()
-        if principal is None:
-            return self._sign_in_redirect()
         if not self._job_id:
             return None
-        try:
-            with session_scope() as session:
-                data = b"".join(
-                    tracked_jobs.open_file(
-                        session,
-                        organization_id=principal.organization_id,
-                        job_id=uuid.UUID(self._job_id),
-                        name=jobs.ERRORS_FILE,
-                    )
+        data = await self._as_user(
+            lambda session, principal: b"".join(
+                tracked.open_file(
+                    session,
+                    organization_id=principal.organization_id,
+                    job_id=uuid.UUID(self._job_id),
+                    name=imports.ERRORS_FILE,
                 )
-        except DomainError as error:
-            return rx.toast.error(user_message(error))
+            )
+        )
         return rx.download(data=data, filename="rejected-rows.csv", mime_type="text/csv")

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
-import reflex as rx
-from reflex.event import EventSpec
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
-from reachimpact.db import session_scope
+import reflex as rx
+from sqlmodel import Session
+
 from reachimpact.services import calls, overview
-from reachimpact.state.app import AppState
+from reachimpact.services.auth import Principal
+from reachimpact.state.app import AppState, signed_in_event
 from reachimpact.state.rows import CallRow, call_row
 
 RECENT_CALLS_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """What the dashboard shows, read in one transaction."""
+
+    counts: overview.DashboardCounts
+    latest: list[calls.CallPublic]
+    tz: ZoneInfo
 
 
 class DashboardState(AppState):
@@ -24,16 +36,18 @@ class DashboardState(AppState):
     messages_recent: int = 0
     recent_calls: list[CallRow] = rx.field(default_factory=list)
 
-    @rx.event
-    def load(self) -> EventSpec | None:
-        principal = self._principal()
-        if principal is None:
-            return self._sign_in_redirect()
-        with session_scope() as session:
-            counts = overview.dashboard_counts(session, organization_id=principal.organization_id)
-            tz = self._organization_zone(session, principal)
-            latest = calls.list_calls(session, principal, limit=RECENT_CALLS_SHOWN).items
-            self.recent_calls = [call_row(call, tz) for call in latest]
+    def _reading(self, session: Session, principal: Principal) -> _Reading:
+        return _Reading(
+            counts=overview.dashboard_counts(session, organization_id=principal.organization_id),
+            latest=calls.list_calls(session, principal, limit=RECENT_CALLS_SHOWN).items,
+            tz=self._organization_zone(session, principal),
+        )
+
+    @signed_in_event
+    async def load(self) -> None:
+        reading = await self._as_user(self._reading)
+        counts = reading.counts
+        self.recent_calls = [call_row(call, reading.tz) for call in reading.latest]
         self.contacts = counts.contacts
         self.campaigns = counts.campaigns
         self.running_campaigns = counts.running_campaigns
@@ -41,4 +55,3 @@ class DashboardState(AppState):
         self.messages_recent = counts.messages_recent
         self.has_data = any((counts.contacts, counts.campaigns, counts.messages_recent, self.recent_calls))
         self.loading = False
-        return None

@@ -7,22 +7,23 @@ calls again, and the service keeps that to owners and admins.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import reflex as rx
 from reflex.event import EventSpec
 from sqlmodel import Session
 
-from reachimpact.db import session_scope
 from reachimpact.errors import DomainError, Invalid
 from reachimpact.models import OptOutChannel
 from reachimpact.services import do_not_contact
 from reachimpact.services.auth import Principal
 from reachimpact.services.members import MANAGERS
-from reachimpact.state.app import AppState
-from reachimpact.state.messages import browser_id, form_text, user_message
+from reachimpact.state.app import AppState, signed_in_event
+from reachimpact.state.forms import browser_id, form_text, user_message
 from reachimpact.state.rows import DoNotContactRow, RejectedLine, do_not_contact_row
 
 UPLOAD_ID = "do-not-contact-csv"
@@ -43,6 +44,16 @@ def _numbers(n: int, what: str = "number") -> str:
     return f"{n:,} {what}" if n == 1 else f"{n:,} {what}s"
 
 
+@dataclass(frozen=True)
+class _Listing:
+    """The entries the list shows (one more than it shows, to tell that there are more), read in one
+    transaction."""
+
+    found: list[do_not_contact.DoNotContactEntry]
+    tz: ZoneInfo
+    can_manage: bool
+
+
 class DoNotContactState(AppState):
     loading: bool = True
     entries: list[DoNotContactRow] = rx.field(default_factory=list)
@@ -60,82 +71,66 @@ class DoNotContactState(AppState):
     rejected_lines: list[RejectedLine] = rx.field(default_factory=list)
     rejected_total: int = 0
 
-    def _list(self, session: Session, principal: Principal) -> None:
-        tz = self._organization_zone(session, principal)
-        found = do_not_contact.list_numbers(session, principal, q=self.query or None, limit=LIST_LIMIT + 1)
-        self.entries = [do_not_contact_row(entry, tz) for entry in found[:LIST_LIMIT]]
-        self.more_than_shown = len(found) > LIST_LIMIT
-        self.can_manage = principal.role in MANAGERS
+    def _listing(self, session: Session, principal: Principal) -> _Listing:
+        return _Listing(
+            tz=self._organization_zone(session, principal),
+            found=do_not_contact.list_numbers(session, principal, q=self.query or None, limit=LIST_LIMIT + 1),
+            can_manage=principal.role in MANAGERS,
+        )
 
-    def _reload(self, principal: Principal) -> None:
-        with session_scope() as session:
-            self._list(session, principal)
+    async def _reload(self) -> None:
+        listing = await self._as_user(self._listing)
+        self.entries = [do_not_contact_row(entry, listing.tz) for entry in listing.found[:LIST_LIMIT]]
+        self.more_than_shown = len(listing.found) > LIST_LIMIT
+        self.can_manage = listing.can_manage
 
-    @rx.event
-    def load(self) -> EventSpec | None:
-        principal = self._principal()
-        if principal is None:
-            return self._sign_in_redirect()
+    @signed_in_event
+    async def load(self) -> None:
         self.add_error = self.import_error = ""
-        self._reload(principal)
+        await self._reload()
         self.loading = False
-        return None
 
-    @rx.event
-    def search(self, value: str) -> EventSpec | None:
-        principal = self._principal()
-        if principal is None:
-            return self._sign_in_redirect()
+    @signed_in_event
+    async def search(self, value: str) -> None:
         self.query = value.strip()[:64] if isinstance(value, str) else ""
-        self._reload(principal)
-        return None
+        await self._reload()
 
-    @rx.event
-    def add(self, form: dict[str, Any]) -> Iterator[EventSpec | None]:
-        principal = self._principal()
-        if principal is None:
-            yield self._sign_in_redirect()
-            return
+    @signed_in_event
+    async def add(self, form: dict[str, Any]) -> AsyncIterator[EventSpec | None]:
         self.add_error = ""
         self.adding = True
         yield
         try:
-            with session_scope() as session:
-                entry = do_not_contact.add_number(
+            entry = await self._as_user(
+                lambda session, principal: do_not_contact.add_number(
                     session,
                     principal,
                     phone=form_text(form, "phone"),
                     channel=_channel(form_text(form, "channel") or OptOutChannel.ALL.value),
                     reason=form_text(form, "reason").strip()[:500] or None,
                 )
+            )
         except DomainError as error:
             self.add_error = user_message(error)
             return
         finally:
             self.adding = False
-        self._reload(principal)
+        await self._reload()
         yield rx.toast.success(f"{entry.phone} will not be contacted ({CHANNELS[entry.channel]}).")
         yield rx.set_value("field-phone", "")
 
-    @rx.event
-    def remove(self, entry_id: str) -> EventSpec:
-        principal = self._principal()
-        if principal is None:
-            return self._sign_in_redirect()
-        try:
-            with session_scope() as session:
-                do_not_contact.remove_number(session, principal, browser_id(entry_id, "do-not-contact entry"))
-        except DomainError as error:
-            return rx.toast.error(user_message(error))
-        self._reload(principal)
+    @signed_in_event
+    async def remove(self, entry_id: str) -> EventSpec:
+        await self._as_user(
+            lambda session, principal: do_not_contact.remove_number(
+                session, principal, browser_id(entry_id, "do-not-contact entry")
+            )
+        )
+        await self._reload()
         return rx.toast.success("Number taken off the list.")
 
-    @rx.event
+    @signed_in_event
     async def import_numbers(self, files: list[rx.UploadFile]) -> AsyncIterator[EventSpec | None]:
-        principal = self._principal()
-        if principal is None:
-            yield self._sign_in_redirect()
-            return
         self.import_error = self.import_summary = ""
         self.rejected_lines, self.rejected_total = [], 0
         if not files:
@@ -149,13 +144,10 @@ class DoNotContactState(AppState):
                 with path.open("wb") as out:
                     while piece := await files[0].read(UPLOAD_PIECE_BYTES):
                         out.write(piece)
-
-                def add_all() -> do_not_contact.NumbersImported:
-                    with session_scope() as session:
-                        return do_not_contact.import_numbers(session, principal, path)
-
-                # Parsing every number takes a while for a large file: off the event loop.
-                outcome = await rx.run_in_thread(add_all)
+                # Parsing every number takes a while for a large file: _as_user runs it off the event loop.
+                outcome = await self._as_user(
+                    lambda session, principal: do_not_contact.import_numbers(session, principal, path)
+                )
         except DomainError as error:
             self.import_error = user_message(error)
             return
@@ -169,5 +161,5 @@ class DoNotContactState(AppState):
         self.rejected_lines = [
             RejectedLine(line=line, reason=reason) for line, reason in outcome.rejected[:REJECTED_SHOWN]
         ]
-        self._reload(principal)
+        await self._reload()
         yield rx.clear_selected_files(UPLOAD_ID)

@@ -1,12 +1,12 @@
 """Live pages: one LISTEN connection per backend process pushes call changes into the tabs that follow them.
 
 A page state that shows calls as they happen (the Calls page, a campaign's page, a call's page) calls
-`follow(...)` from its on_load handler, naming what it shows, and implements `_live_refresh()`, which
-re-reads that through the services (checking who is signed in, as every handler does). The listener
-(`listen_for_changes`, a lifespan task of the app) LISTENs on the calls_changed channel; a trigger on
-calls (migration 0007) and campaigns.change_status NOTIFY it at COMMIT. It gathers what arrives within
-BATCH_SECONDS, then refreshes each tab that follows any of it once, through `app.modify_state`, so a
-campaign placing ten calls a second costs each tab a few reads a second, not ten.
+`follow(...)` from its on_load handler, naming what it shows, and implements `async _live_refresh()`, which
+re-reads that through `_as_user` (checking who is signed in, as every handler does). The listener
+(`listen_for_changes`, a lifespan task of the app) LISTENs on the channels of services.live_changes, which
+owns what is announced there and in what format; this module only fans the changes out. It gathers what
+arrives within BATCH_SECONDS, then refreshes each tab that follows any of it once, through
+`app.modify_state`, so a campaign placing ten calls a second costs each tab a few reads a second, not ten.
 
 Nothing polls the database: the connection waits on its socket. Each process has its own listener and
 its own followers (a tab's events run in the process that holds its websocket), so this works with any
@@ -16,16 +16,15 @@ number of app instances. A tab stops following when it goes to another page or d
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 import psycopg
 import reflex as rx
 
 from reachimpact.db import database_url, libpq_url
-from reachimpact.services.calls import CALLS_CHANGED_CHANNEL
+from reachimpact.services.live_changes import CHANNELS, Change, parse
+from reachimpact.state.app import SignedOut
 
 logger = logging.getLogger(__name__)
 
@@ -34,15 +33,6 @@ BATCH_SECONDS = 0.2
 # How long the listener waits on a quiet channel before checking its connection is still there.
 IDLE_SECONDS = 5.0
 RECONNECT_SECONDS = 2.0
-
-
-@dataclass(frozen=True)
-class Change:
-    """What one notification says changed."""
-
-    organization_id: str
-    campaign_id: str | None
-    call_id: str | None
 
 
 @dataclass(frozen=True)
@@ -79,27 +69,17 @@ def follow(state: rx.State, interest: Interest) -> None:
     _followers[state.router.session.client_token] = _Follower(type(state), state.router.url.path, interest)
 
 
-def parse(payload: str) -> Change | None:
-    try:
-        fields: dict[str, Any] = json.loads(payload)
-        return Change(
-            organization_id=str(fields["organization_id"]),
-            campaign_id=str(fields["campaign_id"]) if fields.get("campaign_id") else None,
-            call_id=str(fields["id"]) if fields.get("id") else None,
-        )
-    except (ValueError, KeyError, TypeError):
-        logger.warning("Ignoring a malformed %s notification: %r", CALLS_CHANGED_CHANNEL, payload[:200])
-        return None
-
-
 async def _refresh(app: rx.App, token: str, follower: _Follower) -> None:
     async with app.modify_state(rx.BaseStateToken(ident=token, cls=follower.state_cls)) as root:
         state = await root.get_state(follower.state_cls)
         if state.router.url.path != follower.path:
             _followers.pop(token, None)
             return
-        # The services are synchronous: read in a thread, so this process's other tabs are not kept waiting.
-        await asyncio.to_thread(state._live_refresh)  # type: ignore[attr-defined]
+        try:
+            # Reads through the services in a worker thread (AppState._as_user): the other tabs go on.
+            await state._live_refresh()  # type: ignore[attr-defined]
+        except SignedOut:
+            _followers.pop(token, None)
 
 
 async def push(app: rx.App, changes: list[Change]) -> int:
@@ -124,8 +104,9 @@ async def push(app: rx.App, changes: list[Change]) -> int:
 
 async def _listen(app: rx.App) -> None:
     async with await psycopg.AsyncConnection.connect(libpq_url(database_url()), autocommit=True) as conn:
-        await conn.execute(f"LISTEN {CALLS_CHANGED_CHANNEL}")
-        logger.info("Listening on %s for live pages", CALLS_CHANGED_CHANNEL)
+        for channel in CHANNELS:
+            await conn.execute(f"LISTEN {channel}")
+        logger.info("Listening on %s for live pages", ", ".join(CHANNELS))
         while True:
             # Wait for the first notification, then gather what follows it for a moment.
             arrived = [n async for n in conn.notifies(timeout=IDLE_SECONDS, stop_after=1)]

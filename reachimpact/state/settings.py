@@ -1,25 +1,26 @@
 """The settings page: the user's profile, password and signed-in devices; the organization's members.
 
-Every handler asks `_principal()` first and passes the principal to the service, which decides what
-this user may see and change: an id of another organization's row is "not found" there, never here.
+Every handler reaches the services through `_as_user`, which passes the signed-in principal to the
+service, which decides what this user may see and change: an id of another organization's row is
+"not found" there, never here.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import reflex as rx
 from reflex.event import EventSpec
 from sqlmodel import Session
 
-from reachimpact.db import session_scope
 from reachimpact.errors import DomainError, Invalid
 from reachimpact.models import Role
 from reachimpact.services import accounts, auth, members, overview
 from reachimpact.services.auth import Principal
-from reachimpact.state.app import AppState
-from reachimpact.state.messages import browser_id, form_text, user_message
+from reachimpact.state.app import AppState, signed_in_event
+from reachimpact.state.forms import browser_id, form_text, user_message
 from reachimpact.state.rows import (
     InviteRow,
     MemberRow,
@@ -38,6 +39,47 @@ def _role(value: str) -> Role:
         return Role(value)
     except ValueError as exc:
         raise Invalid(f"Unknown role {value!r}.") from exc
+
+
+@dataclass(frozen=True)
+class _Lists:
+    """Sessions, members and (for managers) pending invitations, times in the user's time zone."""
+
+    sessions: list[SessionRow]
+    members: list[MemberRow]
+    # Whether the user may manage members (owner or admin), and the roles they may hand out.
+    can_manage: bool
+    role_choices: list[str]
+    invites: list[InviteRow]
+
+
+def _lists(session: Session, principal: Principal) -> _Lists:
+    tz = zone(accounts.get_profile(session, principal).time_zone)
+    can_manage = principal.role in members.MANAGERS
+    return _Lists(
+        sessions=[session_row(s, tz) for s in auth.list_sessions(session, principal)],
+        members=[member_row(m, tz, you=principal.user_id) for m in members.list_members(session, principal)],
+        can_manage=can_manage,
+        role_choices=[role.value for role in Role if principal.role == Role.OWNER or role != Role.OWNER],
+        invites=[invite_row(i, tz) for i in members.list_invites(session, principal)] if can_manage else [],
+    )
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """Everything the page shows, read in one transaction."""
+
+    organization: overview.OrganizationProfile | None
+    profile: accounts.Profile
+    lists: _Lists
+
+
+def _reading(session: Session, principal: Principal) -> _Reading:
+    return _Reading(
+        organization=overview.organization_profile(session, organization_id=principal.organization_id),
+        profile=accounts.get_profile(session, principal),
+        lists=_lists(session, principal),
+    )
 
 
 class SettingsState(AppState):
@@ -74,90 +116,72 @@ class SettingsState(AppState):
     invite_url: str = ""
     inviting: bool = False
 
-    def _load_profile(self, session: Session, principal: Principal) -> None:
-        profile = accounts.get_profile(session, principal)
+    def _show_profile(self, profile: accounts.Profile) -> None:
         self._show_identity(profile)
         self.profile_name, self.profile_email = profile.name, profile.email
         self.profile_time_zone = profile.time_zone
         self.profile_version += 1
 
-    def _load_lists(self, session: Session, principal: Principal) -> None:
-        """Sessions, members and (for managers) pending invitations, times in the user's time zone."""
-        tz = zone(accounts.get_profile(session, principal).time_zone)
-        self.sessions = [session_row(s, tz) for s in auth.list_sessions(session, principal)]
-        self.members = [
-            member_row(m, tz, you=principal.user_id) for m in members.list_members(session, principal)
-        ]
-        self.can_manage = principal.role in members.MANAGERS
-        self.role_choices = [
-            role.value for role in Role if principal.role == Role.OWNER or role != Role.OWNER
-        ]
-        self.invites = (
-            [invite_row(i, tz) for i in members.list_invites(session, principal)] if self.can_manage else []
-        )
+    def _show_lists(self, lists: _Lists) -> None:
+        self.sessions = lists.sessions
+        self.members = lists.members
+        self.can_manage = lists.can_manage
+        self.role_choices = lists.role_choices
+        self.invites = lists.invites
 
-    def _act(self, principal: Principal, action: Callable[[Session], object], done: str) -> EventSpec:
-        """Run one change through its service, then show the lists as they now are."""
+    async def _reload_lists(self) -> None:
+        self._show_lists(await self._as_user(_lists))
+
+    async def _act(self, action: Callable[[Session, Principal], object], done: str) -> EventSpec:
+        """Run one change through its service, then show the lists as they now are.
+
+        The lists are read again after a refusal too: the row refused may be gone already.
+        """
         try:
-            with session_scope() as session:
-                action(session)
-        except DomainError as error:
-            outcome = rx.toast.error(user_message(error))
-        else:
-            outcome = rx.toast.success(done)
-        with session_scope() as session:
-            self._load_lists(session, principal)
-        return outcome
+            await self._as_user(action)
+        finally:
+            await self._reload_lists()
+        return rx.toast.success(done)
 
-    @rx.event
-    def load(self) -> EventSpec | None:
-        principal = self._principal()
-        if principal is None:
-            return self._sign_in_redirect()
-        with session_scope() as session:
-            organization = overview.organization_profile(session, organization_id=principal.organization_id)
-            self.default_region = organization.default_region if organization else ""
-            self.organization_time_zone = organization.time_zone if organization else ""
-            self._load_profile(session, principal)
-            self._load_lists(session, principal)
+    @signed_in_event
+    async def load(self) -> None:
+        reading = await self._as_user(_reading)
+        organization = reading.organization
+        self.default_region = organization.default_region if organization else ""
+        self.organization_time_zone = organization.time_zone if organization else ""
+        self._show_profile(reading.profile)
+        self._show_lists(reading.lists)
         self.profile_error = self.profile_notice = ""
         self.password_error = self.password_notice = ""
         self.invite_error = self.invite_url = ""
         self.loading = False
-        return None
 
-    @rx.event
-    def save_profile(self, form: dict[str, Any]) -> Iterator[EventSpec | None]:
-        principal = self._principal()
-        if principal is None:
-            yield self._sign_in_redirect()
-            return
+    @signed_in_event
+    async def save_profile(self, form: dict[str, Any]) -> AsyncIterator[EventSpec | None]:
         self.profile_error = self.profile_notice = ""
         self.saving_profile = True
         yield
+        name, email = form_text(form, "name"), form_text(form, "email")
+        time_zone = form_text(form, "time_zone").strip()
+
+        def save(session: Session, principal: Principal) -> tuple[accounts.Profile, _Lists]:
+            accounts.update_profile(session, principal, name=name, email=email, time_zone=time_zone)
+            # The lists' times follow the new time zone.
+            return accounts.get_profile(session, principal), _lists(session, principal)
+
         try:
-            with session_scope() as session:
-                accounts.update_profile(
-                    session,
-                    principal,
-                    name=form_text(form, "name"),
-                    email=form_text(form, "email"),
-                    time_zone=form_text(form, "time_zone").strip(),
-                )
-                self._load_profile(session, principal)
-                self._load_lists(session, principal)  # their times follow the new time zone
-            self.profile_notice = "Profile saved."
+            profile, lists = await self._as_user(save)
         except DomainError as error:
             self.profile_error = user_message(error)
+        else:
+            self._show_profile(profile)
+            self._show_lists(lists)
+            self.profile_notice = "Profile saved."
         finally:
             self.saving_profile = False
 
-    @rx.event
+    @signed_in_event
     async def change_password(self, form: dict[str, Any]) -> AsyncIterator[EventSpec | None]:
-        principal = self._principal()
-        if principal is None:
-            yield self._sign_in_redirect()
-            return
         self.password_error = self.password_notice = ""
         current, new = form_text(form, "current_password"), form_text(form, "new_password")
         if new != form_text(form, "confirm_password"):
@@ -165,89 +189,69 @@ class SettingsState(AppState):
             return
         self.changing_password = True
         yield  # show the button's spinner meanwhile
-
-        def change() -> None:
-            with session_scope() as session:
-                auth.change_password(session, principal, current_password=current, new_password=new)
-
         try:
-            # bcrypt checks the old password and hashes the new one: half a second, off the event loop.
-            await rx.run_in_thread(change)
+            # bcrypt checks the old password and hashes the new one: half a second, in the worker thread.
+            await self._as_user(
+                lambda session, principal: auth.change_password(
+                    session, principal, current_password=current, new_password=new
+                )
+            )
             self.password_notice = PASSWORD_CHANGED
         except DomainError as error:
             self.password_error = user_message(error)
         finally:
             self.changing_password = False
-        with session_scope() as session:
-            self._load_lists(session, principal)
+        await self._reload_lists()
 
-    @rx.event
-    def revoke_session(self, session_id: str) -> EventSpec:
-        principal = self._principal()
-        if principal is None:
-            return self._sign_in_redirect()
-        return self._act(
-            principal,
-            lambda session: auth.revoke_session(session, principal, browser_id(session_id, "session")),
+    @signed_in_event
+    async def revoke_session(self, session_id: str) -> EventSpec:
+        return await self._act(
+            lambda session, principal: auth.revoke_session(
+                session, principal, browser_id(session_id, "session")
+            ),
             "That device was signed out.",
         )
 
-    @rx.event
-    def set_role(self, membership_id: str, role: str) -> EventSpec:
-        principal = self._principal()
-        if principal is None:
-            return self._sign_in_redirect()
-        return self._act(
-            principal,
-            lambda session: members.set_role(
+    @signed_in_event
+    async def set_role(self, membership_id: str, role: str) -> EventSpec:
+        return await self._act(
+            lambda session, principal: members.set_role(
                 session, principal, browser_id(membership_id, "member"), _role(role)
             ),
             f"Role changed to {role}.",
         )
 
-    @rx.event
-    def remove_member(self, membership_id: str) -> EventSpec:
-        principal = self._principal()
-        if principal is None:
-            return self._sign_in_redirect()
-        return self._act(
-            principal,
-            lambda session: members.remove_member(session, principal, browser_id(membership_id, "member")),
+    @signed_in_event
+    async def remove_member(self, membership_id: str) -> EventSpec:
+        return await self._act(
+            lambda session, principal: members.remove_member(
+                session, principal, browser_id(membership_id, "member")
+            ),
             "Member removed.",
         )
 
-    @rx.event
-    def revoke_invite(self, invite_id: str) -> EventSpec:
-        principal = self._principal()
-        if principal is None:
-            return self._sign_in_redirect()
-        return self._act(
-            principal,
-            lambda session: members.revoke_invite(session, principal, browser_id(invite_id, "invite")),
+    @signed_in_event
+    async def revoke_invite(self, invite_id: str) -> EventSpec:
+        return await self._act(
+            lambda session, principal: members.revoke_invite(
+                session, principal, browser_id(invite_id, "invite")
+            ),
             "Invitation revoked.",
         )
 
-    @rx.event
-    def create_invite(self, form: dict[str, Any]) -> Iterator[EventSpec | None]:
-        principal = self._principal()
-        if principal is None:
-            yield self._sign_in_redirect()
-            return
+    @signed_in_event
+    async def create_invite(self, form: dict[str, Any]) -> AsyncIterator[EventSpec | None]:
         self.invite_error = self.invite_url = ""
         self.inviting = True
         yield
+        email, role = form_text(form, "invite_email"), form_text(form, "role")
         try:
-            with session_scope() as session:
-                created = members.invite(
-                    session,
-                    principal,
-                    email=form_text(form, "invite_email"),
-                    role=_role(form_text(form, "role")),
-                )
+            created = await self._as_user(
+                lambda session, principal: members.invite(session, principal, email=email, role=_role(role))
+            )
             self.invite_url = created.invite_url
         except DomainError as error:
             self.invite_error = user_message(error)
         finally:
             self.inviting = False
-        with session_scope() as session:
-            self._load_lists(session, principal)
+        await self._reload_lists()

@@ -14,9 +14,9 @@ from sqlmodel import Session, select
 from reachimpact.api.app import create_api
 from reachimpact.errors import Conflict, Forbidden, Invalid, NotFound
 from reachimpact.models import Campaign, CampaignContact, CampaignStatus, OptOut, Role
-from reachimpact.services import campaigns
+from reachimpact.services import campaign_audience, campaigns
 from reachimpact.services.auth import Principal
-from reachimpact.services.campaigns import AddedContacts, CampaignChoice
+from reachimpact.services.campaign_audience import AddedContacts, CampaignChoice
 from tests.dialer.helpers import make_contacts, new_campaign, start
 from tests.factories import auth_headers, make_member
 
@@ -219,7 +219,7 @@ def test_the_campaigns_offered_are_the_organizations_call_campaigns_still_taking
     new_campaign(session, owner, name="Texts", type="sms")
     new_campaign(session, stranger, name="Theirs")
 
-    assert campaigns.campaigns_accepting_contacts(session, owner) == [
+    assert campaign_audience.campaigns_accepting_contacts(session, owner) == [
         CampaignChoice(id=paused, name="Paused", status=CampaignStatus.PAUSED),
         CampaignChoice(id=running, name="Running", status=CampaignStatus.RUNNING),
         CampaignChoice(id=draft, name="Draft", status=CampaignStatus.DRAFT),
@@ -255,7 +255,7 @@ def test_the_api_adds_contacts_and_answers_counts(client: TestClient, session: S
     assert client.post(url, json={"contact_ids": [str(a.id)]}, headers=stranger).status_code == 404
     assert client.post(url, json={"contact_ids": [str(a.id)]}, headers=agent).status_code == 403
     assert client.post(url, json={"contact_ids": []}, headers=headers).status_code == 422
-    too_many = [str(uuid.uuid4()) for _ in range(campaigns.MAX_CONTACTS_ADDED + 1)]
+    too_many = [str(uuid.uuid4()) for _ in range(campaign_audience.MAX_CONTACTS_ADDED + 1)]
     assert client.post(url, json={"contact_ids": too_many}, headers=headers).status_code == 422
 
     by_tags = new_campaign(session, owner, audience={"tags": ["donor"]})

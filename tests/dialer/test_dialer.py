@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
@@ -14,6 +16,7 @@ from reachimpact.models import Call, Campaign, CampaignContact, Contact, OptOut
 from reachimpact.services import call_events, campaigns, dialer
 from reachimpact.services.auth import Principal
 from reachimpact.services.do_not_contact import may_contact
+from reachimpact.services.telephony import OutboundCall
 from tests.dialer.helpers import RecordingProvider, make_contacts, new_campaign, start
 from tests.factories import make_member
 
@@ -32,6 +35,19 @@ def finish(call_id: uuid.UUID, status: str, *, now: datetime, **fields: str) -> 
             fields={"CallSid": call.twilio_sid or "", "CallStatus": status, **fields},
             now=now,
         )
+
+
+@dataclass
+class AnswerLost(RecordingProvider):
+    """A provider whose answers never come back (the network drops them, or the worker dies waiting):
+    it places the calls to the numbers in `reaches`, and never hears of the others."""
+
+    reaches: set[str] = field(default_factory=set)
+
+    def place_call(self, call: OutboundCall) -> str:
+        if call.to in self.reaches:
+            super().place_call(call)
+        raise ConnectionError("the provider's answer was lost")
 
 
 def campaign_with(
@@ -83,27 +99,25 @@ def test_calling_windows_follow_each_contacts_own_clock(session: Session) -> Non
 
 
 def test_a_window_across_midnight(session: Session) -> None:
-    member, campaign_id, (late,) = campaign_with(
-        session, 1, time_zone="Europe/Paris", window_start="22:00", window_end="02:00"
+    # One line at a time, so the second person waits for the first call to end and then for the window.
+    member, campaign_id, people = campaign_with(
+        session, 2, time_zone="Europe/Paris", window_start="22:00", window_end="02:00", max_concurrent=1
     )
     start(session, member, campaign_id, now=T0)
     provider = RecordingProvider()
-    dialer.run_tick(
-        campaign_id, provider=provider, now=datetime(2026, 3, 3, 20, 59, tzinfo=UTC)
-    )  # 21:59 Paris
-    assert provider.placed == []
-    dialer.run_tick(
-        campaign_id, provider=provider, now=datetime(2026, 3, 4, 0, 30, tzinfo=UTC)
-    )  # 01:30 Paris
-    assert provider.numbers() == [late.phone]
-    assert (
-        dialer.in_window(
-            session.get(Campaign, campaign_id),
-            dialer._zone("Europe/Paris", dialer.ZoneInfo("UTC")),
-            datetime(2026, 3, 4, 1, 0, tzinfo=UTC),
-        )
-        is False
-    )  # type: ignore[arg-type]
+
+    def tick(paris_time: datetime) -> dialer.TickResult:
+        return dialer.run_tick(campaign_id, provider=provider, now=paris_time.astimezone(UTC))
+
+    paris = ZoneInfo("Europe/Paris")
+    assert tick(datetime(2026, 3, 3, 21, 59, tzinfo=paris)).dialled == 0
+    assert tick(datetime(2026, 3, 4, 1, 30, tzinfo=paris)).dialled == 1  # after midnight: still open
+    ended = datetime(2026, 3, 4, 1, 31, tzinfo=paris).astimezone(UTC)
+    finish(provider.placed[0].call_id, "completed", now=ended, CallDuration="5")
+    closed = tick(datetime(2026, 3, 4, 2, 0, tzinfo=paris))  # the end is not part of the window
+    assert (closed.dialled, closed.reason) == (0, "idle")
+    assert tick(datetime(2026, 3, 4, 22, 0, tzinfo=paris)).dialled == 1  # the start is
+    assert sorted(provider.numbers()) == sorted(p.phone for p in people)
 
 
 def test_do_not_contact_is_respected_as_may_contact_says(session: Session) -> None:
@@ -324,13 +338,15 @@ def test_a_dial_recorded_but_never_confirmed_is_reconciled_not_redialled_blindly
     configure(dialer_unconfirmed_after_seconds=30)
     member, campaign_id, (placed, lost) = campaign_with(session, 2)
     start(session, member, campaign_id, now=T0)
-    # The worker records both dials, then dies: the provider got the first request only.
-    with session_scope() as s:
-        _, requests = dialer._plan_tick(s, campaign_id, T0)
-    provider = RecordingProvider()
-    first = next(r for r in requests if r.to == placed.phone)
-    provider.place_call(first)
-    provider.placed.clear()
+    # The tick records both dials, then no answer comes back: the provider got the first request only.
+    cut_off = AnswerLost(reaches={placed.phone})
+    assert dialer.run_tick(campaign_id, provider=cut_off, now=T0).dialled == 2
+    (first,) = cut_off.placed
+    assert first.to == placed.phone
+    session.expire_all()
+    assert session.exec(select(Call.twilio_sid).where(Call.campaign_id == campaign_id)).all() == [None, None]
+    # The same provider account, answering again.
+    provider = RecordingProvider(sids=cut_off.sids)
 
     # Too early to tell: nothing happens, and nobody is called while those calls count as live.
     assert dialer.reconcile_unconfirmed(campaign_id, provider=provider, now=T0 + timedelta(seconds=10)) == 0

@@ -1,8 +1,10 @@
 """What live pages are told: the NOTIFYs a call change and a campaign's move send, as the listener reads
-them, and which followed pages each one concerns."""
+them, and which followed pages each one concerns. The trigger on calls builds its payload in SQL: it must
+be the very object services.live_changes describes."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -13,8 +15,8 @@ from sqlmodel import Session
 
 from reachimpact.models import Call, CallStatus
 from reachimpact.services import campaigns
-from reachimpact.services.calls import CALLS_CHANGED_CHANNEL
-from reachimpact.state.live import Change, Interest, parse
+from reachimpact.services.live_changes import CALLS_CHANNEL, CHANNELS, Change, encode, parse
+from reachimpact.state.live import Interest
 from tests.dialer.helpers import make_contacts, new_campaign
 from tests.factories import make_member
 
@@ -23,7 +25,8 @@ from tests.factories import make_member
 def listener(db_url: str) -> Iterator[psycopg.Connection]:
     conninfo = make_url(db_url).set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(f"LISTEN {CALLS_CHANGED_CHANNEL}")
+        for channel in CHANNELS:
+            conn.execute(f"LISTEN {channel}")
         yield conn
 
 
@@ -66,6 +69,35 @@ def test_call_changes_and_campaign_moves_reach_the_pages_that_follow_them(
     ]
 
 
+def test_the_trigger_on_calls_sends_the_payload_of_live_changes(
+    session: Session, listener: psycopg.Connection
+) -> None:
+    owner = make_member(session)
+    org = str(owner.organization_id)
+    campaign_id = new_campaign(session, owner)
+    call = Call(organization_id=owner.organization_id, campaign_id=campaign_id, to_number="+12025550000")
+    session.add(call)
+    session.commit()
+    lone = Call(organization_id=owner.organization_id, to_number="+12025550001")  # of no campaign
+    session.add(lone)
+    session.commit()
+    call.status = CallStatus.IN_PROGRESS
+    session.commit()
+
+    heard = [(n.channel, json.loads(n.payload)) for n in listener.notifies(timeout=1, stop_after=3)]
+    expected = [
+        Change(organization_id=org, campaign_id=str(campaign_id), call_id=str(call.id)),
+        Change(organization_id=org, call_id=str(lone.id)),
+        Change(organization_id=org, campaign_id=str(campaign_id), call_id=str(call.id)),
+    ]
+    # The very object encode() describes (no key more or less), and parse() reads it back.
+    assert heard == [(CALLS_CHANNEL, json.loads(encode(change))) for change in expected]
+    assert [parse(json.dumps(payload)) for _, payload in heard] == expected
+
+
 def test_a_malformed_notification_is_ignored() -> None:
     assert parse("not json") is None
-    assert parse('{"id": "x"}') is None
+    assert parse('{"call_id": "x"}') is None
+    assert parse('{"organization_id": null}') is None
+    assert parse("[1]") is None
+    assert parse(encode(Change(organization_id="o", call_id="c"))) == Change(organization_id="o", call_id="c")

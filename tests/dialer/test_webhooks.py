@@ -3,7 +3,6 @@ retries and reordering harmless, TwiML for the call and the key pressed, dead nu
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -20,6 +19,7 @@ from reachimpact.models import Call, CampaignContact, Contact, OptOut, Role, Web
 from reachimpact.services import call_events, contacts, dialer
 from reachimpact.services.auth import Principal
 from reachimpact.services.do_not_contact import may_contact
+from reachimpact.services.live_changes import CALLS_CHANNEL, Change, parse
 from reachimpact.services.telephony import signatures
 from reachimpact.services.telephony.urls import AMD_PATH, GATHER_PATH, RECORDING_PATH, STATUS_PATH, VOICE_PATH
 from tests.dialer.helpers import RecordingProvider, make_contacts, new_campaign, signed_post, start
@@ -332,16 +332,15 @@ def test_every_call_change_is_announced_with_notify(
     client: TestClient, session: Session, db_url: str
 ) -> None:
     with psycopg.connect(libpq_url(db_url), autocommit=True) as listener:
-        listener.execute("LISTEN calls_changed")
+        listener.execute(f"LISTEN {CALLS_CHANNEL}")
         (call,) = dial(session)
         status(client, call, "ringing")
         status(client, call, "ringing")  # a retry: no change, no news
-        heard = [json.loads(n.payload) for n in listener.notifies(timeout=1, stop_after=10)]
-    mine = [h for h in heard if h.get("id") == str(call.id)]  # campaign moves share the channel
+        heard = [parse(n.payload) for n in listener.notifies(timeout=1, stop_after=10)]
+    mine = [change for change in heard if change and change.call_id == str(call.id)]  # campaigns share it
     # Recorded (queued), SID stored, ringing: each a change a page must show.
-    assert [h["status"] for h in mine] == ["queued", "queued", "ringing"]
-    assert mine[-1]["organization_id"] == str(call.organization_id)
-    assert mine[-1]["campaign_id"] == str(call.campaign_id)
+    this_call = Change(str(call.organization_id), campaign_id=str(call.campaign_id), call_id=str(call.id))
+    assert mine == [this_call] * 3
 
 
 def entry_of(session: Session, call: Call) -> CampaignContact:

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 # Twilio error codes that mean the number itself is dead or unreachable: the contact's phone is marked
-# bad (services.call_events.mark_bad_number) so no campaign dials it again until someone clears it.
+# bad (services.call_events puts it on the do-not-contact list) so no campaign dials it again.
 DEAD_NUMBER_CODES: frozenset[str] = frozenset(
     {
         "13223",  # Dial: invalid phone number format

@@ -28,8 +28,8 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from reachimpact.db import session_scope
+from reachimpact.jobs.queue import defer
 from reachimpact.models import FINAL_CALL_STATUSES
-from reachimpact.services import job_queue
 from reachimpact.services.telephony import signatures
 from reachimpact.services.telephony.provider import CallReport, OutboundCall, TelephonyError
 from reachimpact.settings import get_settings
@@ -262,7 +262,7 @@ def _due(after_seconds: float, scale: float) -> datetime:
 def _queue_next(session: Session, state: dict[str, Any], steps: list[dict[str, Any]], scale: float) -> None:
     if not steps:
         return
-    job_queue.defer(
+    defer(
         session,
         task_name=STEP_TASK,
         queue=QUEUE,

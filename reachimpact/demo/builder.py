@@ -1,4 +1,5 @@
-"""The demo organization: a month of believable outreach, so a newcomer opens a living app.
+"""The demo organization's builder: its story (reachimpact.demo.story) made into a month of believable
+outreach, so a newcomer opens a living app.
 
 Everything is drawn from one `random.Random(seed)`, so a given seed yields the same people, numbers,
 SIDs and conversations (row ids and the anchor `now` aside). Timestamps are spread over the last 30 days
@@ -12,17 +13,14 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import bcrypt
-import phonenumbers
 import sqlalchemy as sa
-from phonenumbers import timezone as phone_timezone
 from sqlmodel import Session, col, func, select
 
+from reachimpact.demo import story
 from reachimpact.models import (
     Call,
     CallStatus,
@@ -46,237 +44,22 @@ from reachimpact.models import (
     User,
 )
 from reachimpact.models.campaign import default_retry_policy
+from reachimpact.services.passwords import hash_password
+from reachimpact.services.phones import normalize_phone, time_zone_for
 
 DEMO_EMAIL = "demo@reachimpact.io"
 DEMO_PASSWORD = "reachimpact-demo"
-DEMO_USER_NAME = "Demo Organiser"
-DEMO_ORG_NAME = "Demo Campaign HQ"
 DEMO_MARKER = "demo"
 # Twilio's magic "From" test number: accepted by test credentials, never reaches a handset.
 DEMO_FROM_NUMBER = "+15005550006"
 CONTACT_COUNT = 200
 DEFAULT_SEED = 42
-# The stored hash names its algorithm and cost ("$2b$12$..."), which is how sign-in will read it.
-BCRYPT_COST = 12
 
 # Serialises concurrent seeders (e.g. two `make run` at once) so the emptiness check stays true.
 _SEED_LOCK_KEY = 0x5EED_DE30
 
 _HISTORY = timedelta(days=29, hours=12)  # stays inside "the last 30 days" however long the seed takes
 _CALL_WINDOW = (time(9, 0), time(20, 0))
-
-# Real area codes (city, state, ZIP prefix), weighted towards a home region like a real campaign's list.
-_AREA_CODES: Sequence[tuple[str, str, str, str, int]] = (
-    ("617", "Boston", "MA", "021", 14),
-    ("857", "Boston", "MA", "021", 6),
-    ("508", "Worcester", "MA", "016", 8),
-    ("413", "Springfield", "MA", "011", 5),
-    ("401", "Providence", "RI", "029", 5),
-    ("212", "New York", "NY", "100", 7),
-    ("718", "Brooklyn", "NY", "112", 5),
-    ("215", "Philadelphia", "PA", "191", 4),
-    ("404", "Atlanta", "GA", "303", 3),
-    ("305", "Miami", "FL", "331", 3),
-    ("919", "Raleigh", "NC", "276", 3),
-    ("312", "Chicago", "IL", "606", 4),
-    ("512", "Austin", "TX", "787", 3),
-    ("615", "Nashville", "TN", "372", 2),
-    ("612", "Minneapolis", "MN", "554", 2),
-    ("303", "Denver", "CO", "802", 3),
-    ("505", "Albuquerque", "NM", "871", 2),
-    ("602", "Phoenix", "AZ", "850", 2),
-    ("415", "San Francisco", "CA", "941", 4),
-    ("213", "Los Angeles", "CA", "900", 3),
-    ("206", "Seattle", "WA", "981", 3),
-    ("503", "Portland", "OR", "972", 2),
-    ("808", "Honolulu", "HI", "968", 1),
-)
-
-# fmt: off
-_FIRST_NAMES = (
-    "Maria", "James", "Aisha", "Wei", "Carlos", "Emily", "Jamal", "Priya", "Michael", "Sofia", "David",
-    "Keisha", "Nguyen", "Olivia", "Luis", "Hannah", "Tyrone", "Mei", "Robert", "Fatima", "Daniel", "Grace",
-    "Andre", "Isabella", "Kevin", "Rosa", "Samuel", "Leah", "Marcus", "Anika", "Brian", "Chloe", "Diego",
-    "Naomi", "Ethan", "Yesenia", "Patrick", "Imani", "Joseph", "Lucia", "Thomas", "Ava", "Omar", "Rachel",
-    "Hiroshi", "Bianca", "William", "Tanisha", "Ryan", "Elena", "Gabriel", "Zoe", "Mohammed", "Claire",
-    "Jorge", "Megan", "Xavier", "Ruth", "Kwame", "Lily"
-)
-_LAST_NAMES = (
-    "Garcia", "Johnson", "Williams", "Chen", "Rodriguez", "Smith", "Nguyen", "Patel", "Brown", "Martinez",
-    "Davis", "Lopez", "Wilson", "Kim", "Anderson", "Thomas", "Hernandez", "Moore", "Jackson", "Lee",
-    "Thompson", "White", "Harris", "Clark", "Lewis", "Robinson", "Walker", "Perez", "Hall", "Young",
-    "Allen", "Sanchez", "Wright", "King", "Scott", "Green", "Baker", "Adams", "Nelson", "Hill", "Ramirez",
-    "Campbell", "Mitchell", "Roberts", "Carter", "Phillips", "Evans", "Turner", "Torres", "Parker",
-    "Collins", "Edwards", "Stewart", "Flores", "Morris", "Murphy", "O'Brien", "Okafor", "Cohen", "Sullivan",
-    "Rivera", "Singh", "Tanaka", "Washington", "Dubois", "Kowalski"
-)
-# fmt: on
-# Reserved example domains: the demo must never hold a deliverable stranger's address.
-_EMAIL_DOMAINS = ("example.com", "example.org", "example.net")
-_TAG_WEIGHTS: Sequence[tuple[str, float]] = (
-    ("supporter", 0.45),
-    ("volunteer", 0.28),
-    ("donor", 0.25),
-    ("undecided", 0.22),
-    ("press", 0.04),
-)
-
-_CONVERSATIONS_SCRIPTS: Sequence[Sequence[tuple[str, str]]] = (
-    (
-        (
-            "out",
-            "Hi {first}, it's {agent} from {org}. Thanks for signing up! Any questions about next steps?",
-        ),
-        ("in", "Hi! Yes - where do I pick up yard signs?"),
-        ("out", "Our office at 14 Elm St, weekdays 10am-6pm. We'll have one ready with your name on it."),
-        ("in", "Perfect, I'll swing by Thursday."),
-    ),
-    (
-        ("in", "Hey, is the town hall still on for Tuesday?"),
-        ("out", "Yes! 7pm at the public library, community room B. Want us to save you a seat?"),
-        ("in", "Yes please, two seats"),
-        ("out", "Done - see you and your guest on Tuesday, {first}."),
-    ),
-    (
-        (
-            "out",
-            "Hi {first}, we're short two drivers for Saturday's senior rides. Could you help for 2 hours?",
-        ),
-        ("in", "I can do 10 to noon"),
-        ("out", "Wonderful, thank you! I'll text you the pickup list Friday evening."),
-    ),
-    (
-        ("in", "How do I update my donation amount?"),
-        ("out", "Happy to help, {first}. Reply with the new monthly amount and we'll update it today."),
-        ("in", "$25 a month please"),
-        ("out", "Updated to $25/month. Thank you for your generosity!"),
-        ("in", "Thanks!"),
-    ),
-    (
-        ("out", "Reminder: early voting opens Monday. Need a ride or polling place info? Just reply here."),
-        ("in", "Where is my polling place?"),
-        ("out", "Based on your address it's Lincoln Elementary, 300 Oak Ave, open 7am-8pm."),
-    ),
-    (
-        ("in", "Can I bring my kids to the canvass training?"),
-        ("out", "Of course - there's a kids' corner with snacks. Training starts at 10am sharp."),
-    ),
-    (
-        ("out", "Hi {first}, thanks for chatting with us last week. Would you like our monthly newsletter?"),
-        ("in", "Sure, email is fine"),
-        ("out", "Great, you're on the list."),
-    ),
-    (
-        ("in", "Who do I talk to about a press interview with the director?"),
-        ("out", "That's me! I can set up a 20-minute call. What times work for you this week?"),
-        ("in", "Wednesday after 2pm ET"),
-        ("out", "Booked for Wednesday 3pm ET. You'll get a calendar invite shortly."),
-        ("in", "Thank you"),
-    ),
-)
-
-_SMS_CAMPAIGN_BODY = (
-    "Hi {first}, it's {org}! Our Saturday canvass starts 10am at 14 Elm St. Can you make a shift? "
-    "Reply YES or NO. Reply STOP to opt out."
-)
-_SMS_REPLIES: Sequence[tuple[str, str | None]] = (
-    ("YES! Count me in", "Amazing, thank you {first}! We'll have your packet ready."),
-    ("Yes", "Thanks {first}! See you Saturday at 10."),
-    ("Can't this week, sorry. Next time!", "No worries at all - we'll keep you posted."),
-    ("What time does it end?", "Shifts run 10-1 and 1-4; pick either or both."),
-    ("NO", None),
-    ("Can I bring a friend?", "Absolutely, the more the merrier!"),
-)
-
-# (transcript, summary, sentiment, score, outcome). None transcript: analysed, but not recorded.
-_CALL_STORIES: Sequence[tuple[str | None, str, str, float, str]] = (
-    (
-        "Agent: Hi {first}, this is {agent} with {org}. Do you have a minute to talk about the election?\n"
-        "Contact: Sure, I have a minute.\n"
-        "Agent: Can we count on your support on November 5th?\n"
-        "Contact: Yes, absolutely. I already have my plan to vote.",
-        "Confirmed supporter with a voting plan; no further follow-up needed.",
-        "positive",
-        0.86,
-        "talk",
-    ),
-    (
-        "Agent: Hi {first}, it's {agent} from {org}.\n"
-        "Contact: I'm driving right now, can you call back later?\n"
-        "Agent: Of course, what time works?\n"
-        "Contact: After six.",
-        "Asked for a callback after 6pm; was driving.",
-        "neutral",
-        0.05,
-        "callback",
-    ),
-    (
-        "Agent: Hi {first}, this is {agent} with {org}. We wanted to thank you for your gift.\n"
-        "Contact: Oh, that's kind of you. Happy to help.\n"
-        "Agent: Would you consider volunteering at our food drive?\n"
-        "Contact: Maybe, send me the details by text.",
-        "Thanked for the donation; open to volunteering, wants details by SMS.",
-        "positive",
-        0.64,
-        "talk",
-    ),
-    (
-        None,
-        "Undecided voter; concerned about property taxes. Asked for the policy one-pager.",
-        "neutral",
-        -0.08,
-        "talk",
-    ),
-    (
-        "Agent: Hi {first}, this is {agent} with {org}.\n"
-        "Contact: I get too many of these calls.\n"
-        "Agent: I understand, I'll keep it short.\n"
-        "Contact: I'm not interested, thanks.",
-        "Not interested; frustrated with call volume.",
-        "negative",
-        -0.62,
-        "talk",
-    ),
-    (
-        None,
-        "Signed up for a Saturday canvass shift and asked about parking.",
-        "positive",
-        0.71,
-        "talk",
-    ),
-)
-_OPT_OUT_STORY = (
-    "Agent: Hi {first}, this is {agent} with {org}.\n"
-    "Contact: Please take me off your list.\n"
-    "Agent: Understood, you won't be called again.",
-    "Asked to be removed from the call list; pressed 9 to opt out.",
-    "negative",
-    -0.7,
-    "opt_out",
-)
-_INBOUND_STORIES: Sequence[tuple[str, str, str, float]] = (
-    (
-        "Contact: Hi, I missed a call from this number.\n"
-        "Agent: Thanks for calling back! We're reaching out about Saturday's canvass.\n"
-        "Contact: Oh great, I'd like to join.",
-        "Returned a missed call and signed up for Saturday's canvass.",
-        "positive",
-        0.74,
-    ),
-    (
-        "Contact: I'd like to know where to drop off food donations.\n"
-        "Agent: Our office at 14 Elm St takes them weekdays until 6.",
-        "Asked where to drop off food donations; given office hours.",
-        "neutral",
-        0.22,
-    ),
-    (
-        "Contact: Who is this? You called me twice.\nAgent: Sorry about that, it's {org}. I'll note it.",
-        "Annoyed by repeated calls; asked who was calling.",
-        "negative",
-        -0.45,
-    ),
-)
 
 
 @dataclass
@@ -366,7 +149,7 @@ class _DemoBuilder:
     def build(self, from_number: str) -> DemoSummary:
         user = self._user()
         org = Organization(
-            name=DEMO_ORG_NAME,
+            name=story.DEMO_ORG_NAME,
             default_region="US",
             time_zone="America/New_York",
             settings={DEMO_MARKER: True},
@@ -374,7 +157,7 @@ class _DemoBuilder:
         )
         self.org_id = org.id
         self.user_id = user.id
-        self.agent = DEMO_USER_NAME.split()[0]
+        self.agent = story.DEMO_USER_NAME.split()[0]
         self.session.add(org)
         self.session.flush()
         self.session.add(Membership(organization_id=org.id, user_id=user.id, role=Role.OWNER))
@@ -424,8 +207,8 @@ class _DemoBuilder:
         user = self.session.exec(select(User).where(func.lower(User.email) == DEMO_EMAIL)).first()
         if user is None:
             user = User(email=DEMO_EMAIL, created_at=self.now - timedelta(days=120))
-        user.name = DEMO_USER_NAME
-        user.password_hash = bcrypt.hashpw(DEMO_PASSWORD.encode(), bcrypt.gensalt(BCRYPT_COST)).decode()
+        user.name = story.DEMO_USER_NAME
+        user.password_hash = hash_password(DEMO_PASSWORD)
         user.email_verified = True
         user.disabled = False
         self.session.add(user)
@@ -452,14 +235,14 @@ class _DemoBuilder:
 
     def _contacts(self) -> list[Contact]:
         rng = self.rng
-        codes = list(_AREA_CODES)
-        weights = [a[4] for a in _AREA_CODES]
+        codes = list(story.AREA_CODES)
+        weights = [a[4] for a in story.AREA_CODES]
         contacts = []
         for _ in range(CONTACT_COUNT):
             area, city, state, zip_prefix, _weight = rng.choices(codes, weights)[0]
             phone, time_zone = self._new_phone(area)
-            first, last = rng.choice(_FIRST_NAMES), rng.choice(_LAST_NAMES)
-            tags = [tag for tag, share in _TAG_WEIGHTS if rng.random() < share]
+            first, last = rng.choice(story.FIRST_NAMES), rng.choice(story.LAST_NAMES)
+            tags = [tag for tag, share in story.TAG_WEIGHTS if rng.random() < share]
             custom: dict[str, object] = {
                 "city": city,
                 "state": state,
@@ -504,22 +287,19 @@ class _DemoBuilder:
             exchange = self.rng.randint(200, 999)
             if exchange == 555:  # 555 numbers read as fake (and are mostly unassigned)
                 continue
-            raw = f"+1{area_code}{exchange}{self.rng.randint(0, 9999):04d}"
-            parsed = phonenumbers.parse(raw)
-            if not phonenumbers.is_valid_number(parsed):
-                continue
-            e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+            # A real area code and an exchange from 200 up make a valid number (phonenumbers' North
+            # American metadata asks no more; tests/test_seed.py checks each number it gets).
+            e164 = normalize_phone(f"+1{area_code}{exchange}{self.rng.randint(0, 9999):04d}")
             if e164 in self.used_phones:
                 continue
             self.used_phones.add(e164)
-            zones = [z for z in phone_timezone.time_zones_for_number(parsed) if z != "Etc/Unknown"]
-            return e164, (zones[0] if zones else None)
+            return e164, time_zone_for(e164)
 
     def _email(self, first: str, last: str) -> str:
         local = f"{first}.{last}".lower().replace("'", "")
         if self.rng.random() < 0.4:
             local += str(self.rng.randint(1, 99))
-        return f"{local}@{self.rng.choice(_EMAIL_DOMAINS)}"
+        return f"{local}@{self.rng.choice(story.EMAIL_DOMAINS)}"
 
     def _opt_out(
         self, contact: Contact, channel: OptOutChannel, source: str, reason: str, at: datetime
@@ -565,13 +345,10 @@ class _DemoBuilder:
         common = {"organization_id": self.org_id, "caller_id": self.number, "created_by_id": self.user_id}
         completed = Campaign(
             **common,
-            name="Spring Fundraiser Thank-You Calls",
+            name=story.THANK_YOU_CALLS.name,
             type=CampaignType.CALL,
             status=CampaignStatus.COMPLETED,
-            script=(
-                "Hi {first_name}, this is {agent} with Demo Campaign HQ. I'm calling to thank you for "
-                "standing with us this spring. Could we count on you for our food drive on the 12th?"
-            ),
+            script=story.THANK_YOU_CALLS.script,
             audience={"tags": ["donor", "volunteer"]},
             amd_enabled=True,
             created_at=now - timedelta(days=29, hours=20),
@@ -582,14 +359,10 @@ class _DemoBuilder:
         )
         running = Campaign(
             **common,
-            name="Get Out The Vote Phone Bank",
+            name=story.GET_OUT_THE_VOTE_CALLS.name,
             type=CampaignType.CALL,
             status=CampaignStatus.RUNNING,
-            script=(
-                "Hi {first_name}, I'm {agent}, a volunteer with Demo Campaign HQ. Early voting opens soon - "
-                "can we count on your vote? Press 1 to talk with an organiser, 2 for a callback, "
-                "9 to opt out."
-            ),
+            script=story.GET_OUT_THE_VOTE_CALLS.script,
             audience={"tags": ["supporter", "undecided"]},
             amd_enabled=True,
             calls_per_minute=20,
@@ -601,10 +374,10 @@ class _DemoBuilder:
         )
         sms = Campaign(
             **common,
-            name="Saturday Canvass Shift Reminder",
+            name=story.CANVASS_REMINDER_TEXTS.name,
             type=CampaignType.SMS,
             status=CampaignStatus.PAUSED,
-            script=_SMS_CAMPAIGN_BODY,
+            script=story.CANVASS_REMINDER_TEXTS.script,
             audience={"tags": ["volunteer"]},
             created_at=now - timedelta(days=6),
             starts_at=now - timedelta(days=5),
@@ -722,7 +495,7 @@ class _DemoBuilder:
                 call.summary = "Reached voicemail; hung up without leaving a message."
             else:
                 opt_out = campaign.status == CampaignStatus.COMPLETED and rng.random() < 0.07
-                self._tell(call, contact, _OPT_OUT_STORY if opt_out else rng.choice(_CALL_STORIES))
+                self._tell(call, contact, story.OPT_OUT_STORY if opt_out else rng.choice(story.CALL_STORIES))
         elif status == CallStatus.NO_ANSWER:
             call.duration_seconds = 0
             call.ended_at = at + timedelta(seconds=rng.randint(25, 35))
@@ -742,10 +515,12 @@ class _DemoBuilder:
             )
         return call
 
-    def _tell(self, call: Call, contact: Contact, story: tuple[str | None, str, str, float, str]) -> None:
-        transcript, summary, sentiment, score, outcome = story
+    def _tell(self, call: Call, contact: Contact, told: tuple[str | None, str, str, float, str]) -> None:
+        transcript, summary, sentiment, score, outcome = told
         if transcript is not None:
-            call.transcript = transcript.format(first=contact.first_name, agent=self.agent, org=DEMO_ORG_NAME)
+            call.transcript = transcript.format(
+                first=contact.first_name, agent=self.agent, org=story.DEMO_ORG_NAME
+            )
         call.summary, call.sentiment, call.outcome = summary, sentiment, outcome
         call.sentiment_score = round(score + self.rng.uniform(-0.08, 0.08), 2)
 
@@ -770,7 +545,7 @@ class _DemoBuilder:
                 call.answered_at = at + timedelta(seconds=rng.randint(3, 15))
                 call.duration_seconds = rng.randint(40, 600)
                 call.ended_at = call.answered_at + timedelta(seconds=call.duration_seconds)
-                transcript, summary, sentiment, score = rng.choice(_INBOUND_STORIES)
+                transcript, summary, sentiment, score = rng.choice(story.INBOUND_STORIES)
                 self._tell(call, contact, (transcript, summary, sentiment, score, "talk"))
             else:
                 call.duration_seconds = 0
@@ -803,7 +578,7 @@ class _DemoBuilder:
             status = rng.choices(
                 (MessageStatus.DELIVERED, MessageStatus.SENT, MessageStatus.FAILED), (86, 8, 6)
             )[0]
-            body = _SMS_CAMPAIGN_BODY.format(first=contact.first_name, org=DEMO_ORG_NAME)
+            body = story.SMS_CAMPAIGN_BODY.format(first=contact.first_name, org=story.DEMO_ORG_NAME)
             self._message(contact, "out", body, sent_at, campaign_id=campaign.id, status=status)
             row.attempts, row.last_attempt_at, row.updated_at = 1, sent_at, sent_at
             row.last_outcome = status
@@ -818,7 +593,7 @@ class _DemoBuilder:
                 self._message(contact, "in", "STOP", reply_at)
                 self._opt_out(contact, OptOutChannel.SMS, "sms_keyword", "Replied STOP", reply_at)
             elif roll < 0.55:
-                reply, answer = rng.choice(_SMS_REPLIES)
+                reply, answer = rng.choice(story.SMS_REPLIES)
                 self._message(contact, "in", reply, reply_at)
                 if answer is not None and rng.random() < 0.8:
                     text = answer.format(first=contact.first_name)
@@ -829,12 +604,12 @@ class _DemoBuilder:
         rng = self.rng
         candidates = [c for c in contacts if not c.opt_out_sms]
         for contact in rng.sample(candidates, 95):
-            script = rng.choice(_CONVERSATIONS_SCRIPTS)
+            script = rng.choice(story.CONVERSATIONS_SCRIPTS)
             # Some threads are still waiting for the other side.
             script = script[: rng.randint(max(1, len(script) - 2), len(script))]
             at = self._moment(self.start, self.latest - timedelta(hours=12), contact.time_zone)
             for direction, text in script:
-                body = text.format(first=contact.first_name, agent=self.agent, org=DEMO_ORG_NAME)
+                body = text.format(first=contact.first_name, agent=self.agent, org=story.DEMO_ORG_NAME)
                 self._message(contact, direction, body, at)
                 at += timedelta(minutes=rng.uniform(1, 240))
                 if at > self.latest:

@@ -2,7 +2,9 @@
 
 The queueing lock keeps at most one tick waiting per campaign, however many times one is asked for
 (the tick itself, start, resume, the watchdog). Asking inside the caller's transaction means a
-campaign marked running always has its tick queued with it.
+campaign marked running always has its tick queued with it. The services (campaigns, dialer) call
+`schedule_tick`, and the dialer's task module (jobs.dialer) runs the tick: this module sits between
+them so that neither imports the other back.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from reachimpact.services import job_queue
+from reachimpact.jobs.queue import defer
 
 TICK_TASK = "dialer.tick"
 QUEUE = "dialer"
@@ -26,7 +28,7 @@ def tick_lock(campaign_id: uuid.UUID) -> str:
 def schedule_tick(session: Session, campaign_id: uuid.UUID, *, at: datetime | None = None) -> None:
     """Have the dialer look at the campaign at `at` (now when None). A tick already waiting stands in
     for this one, brought forward when this one is sooner."""
-    queued = job_queue.defer(
+    queued = defer(
         session,
         task_name=TICK_TASK,
         queue=QUEUE,
