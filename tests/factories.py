@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session
 
-from reachimpact.models import Membership, Organization, Role, User, UserSession
+from reachimpact.models import Contact, Membership, Organization, Role, User, UserSession
+from reachimpact.services import campaigns
 from reachimpact.services.auth import Principal, issue_access_token
+from reachimpact.services.campaigns import CampaignIn
 
 
 def make_member(
@@ -37,3 +40,44 @@ def make_member(
 
 def auth_headers(principal: Principal) -> dict[str, str]:
     return {"Authorization": f"Bearer {issue_access_token(principal)}"}
+
+
+def make_contacts(
+    session: Session,
+    organization_id: uuid.UUID,
+    count: int,
+    *,
+    time_zone: str | None = None,
+    tags: list[str] | None = None,
+    first: int = 0,
+    area: str = "202",
+) -> list[Contact]:
+    contacts = [
+        Contact(
+            organization_id=organization_id,
+            first_name=f"Person{first + i}",
+            last_name="Test",
+            phone=f"+1{area}555{first + i:04d}",
+            time_zone=time_zone,
+            tags=tags or [],
+        )
+        for i in range(count)
+    ]
+    session.add_all(contacts)
+    session.commit()
+    return contacts
+
+
+def new_campaign(session: Session, principal: Principal, **fields: Any) -> uuid.UUID:
+    """A draft campaign made through the service (so its fields are validated like a user's)."""
+    data = CampaignIn.model_validate({"name": "Test campaign", **fields})
+    created = campaigns.create_campaign(session, principal, data)
+    session.commit()
+    return created.id
+
+
+def start(
+    session: Session, principal: Principal, campaign_id: uuid.UUID, *, now: datetime | None = None
+) -> None:
+    campaigns.start_campaign(session, principal, campaign_id, now=now)
+    session.commit()

@@ -3,13 +3,13 @@ campaign_id, call_id}, as the services announce theirs (0007's trigger sent the 
 status, which no page read).
 
 Only the trigger's function changes; which call writes are announced (0007's triggers) stays as it was.
-The SQL is frozen here, as history: tests/dialer/test_live_updates.py checks that what this trigger
+The SQL is frozen here, as history: tests/services/test_live_changes.py checks that what this trigger
 sends parses to the Change that live_changes.encode describes, so a change of format there needs a new
 revision, not an edit of this one.
 
 Revision ID: 0011
 Revises: 0010
-Create Date: 2026-11-28 09:00:00.000000
+Create Date: 2026-12-04 19:00:00.000000
 """
 
 from __future__ import annotations

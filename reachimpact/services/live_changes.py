@@ -5,9 +5,9 @@ a page never shows a change that was rolled back). Two kinds of writer announce,
 
 - the services, through `announce` (a campaign's move: campaigns.change_status);
 - the trigger on calls (migration 0011), for every call a page must see change, whoever writes it (the
-  webhooks, the dialer, the simulator). It builds the same JSON object in SQL; tests/dialer/
-  test_live_updates.py checks that what it sends parses here to the Change `encode` describes, so a
-  change of format here fails until a new migration follows it.
+  webhooks, the dialer, the simulator). It builds the same JSON object in SQL;
+  tests/services/test_live_changes.py checks that what it sends parses here to the Change `encode`
+  describes, so a change of format here fails until a new migration follows it.
 
 The payload is a JSON object naming what changed: the organization (always), and the campaign and call
 when there is one. Reading a payload (`parse`) is for state/live.py's listener, which fans the changes

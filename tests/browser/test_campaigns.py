@@ -23,7 +23,7 @@ from reachimpact.services.auth import Principal
 from reachimpact.services.campaigns import CampaignIn
 from tests.browser.accounts import create_account, sign_in
 from tests.browser.job_worker import job_worker
-from tests.dialer.helpers import forget_dialer_jobs
+from tests.databases import forget_dialer_jobs
 
 AUDIENCE = 4
 FINAL = {"completed", "busy", "no-answer", "failed", "canceled"}

@@ -16,9 +16,8 @@ from sqlmodel import Session, select
 
 from reachimpact.db import PROJECT_ROOT
 from reachimpact.models import Call, Campaign, CampaignContact
-from tests.dialer.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
-from tests.dialer.helpers import make_contacts, new_campaign, start
-from tests.factories import make_member
+from tests.factories import make_contacts, make_member, new_campaign, start
+from tests.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
 
 CONTACTS = 60
 

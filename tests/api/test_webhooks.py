@@ -22,8 +22,9 @@ from reachimpact.services.do_not_contact import may_contact
 from reachimpact.services.live_changes import CALLS_CHANNEL, Change, parse
 from reachimpact.services.telephony import signatures
 from reachimpact.services.telephony.urls import AMD_PATH, GATHER_PATH, RECORDING_PATH, STATUS_PATH, VOICE_PATH
-from tests.dialer.helpers import RecordingProvider, make_contacts, new_campaign, signed_post, start
-from tests.factories import make_member
+from tests.factories import make_contacts, make_member, new_campaign, start
+from tests.fakes.telephony import RecordingProvider
+from tests.fakes.twilio import signed_post
 
 NOON_IN_NEW_YORK = datetime(2026, 3, 3, 17, 0, tzinfo=UTC)
 

@@ -17,8 +17,8 @@ from reachimpact.services import call_events, campaigns, dialer
 from reachimpact.services.auth import Principal
 from reachimpact.services.do_not_contact import may_contact
 from reachimpact.services.telephony import OutboundCall
-from tests.dialer.helpers import RecordingProvider, make_contacts, new_campaign, start
-from tests.factories import make_member
+from tests.factories import make_contacts, make_member, new_campaign, start
+from tests.fakes.telephony import RecordingProvider
 
 # 09:30 in New York, 06:30 in Los Angeles, 23:30 in Tokyo.
 T0 = datetime(2026, 3, 3, 14, 30, tzinfo=UTC)

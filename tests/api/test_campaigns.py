@@ -11,8 +11,7 @@ from sqlmodel import Session, col, select
 
 from reachimpact.api.app import create_api
 from reachimpact.models import CampaignContact, CampaignStatusChange, OptOut, Role
-from tests.dialer.helpers import make_contacts
-from tests.factories import auth_headers, make_member
+from tests.factories import auth_headers, make_contacts, make_member
 
 
 @pytest.fixture

@@ -17,8 +17,7 @@ from reachimpact.models import Campaign, CampaignContact, CampaignStatus, OptOut
 from reachimpact.services import campaign_audience, campaigns
 from reachimpact.services.auth import Principal
 from reachimpact.services.campaign_audience import AddedContacts, CampaignChoice
-from tests.dialer.helpers import make_contacts, new_campaign, start
-from tests.factories import auth_headers, make_member
+from tests.factories import auth_headers, make_contacts, make_member, new_campaign, start
 
 
 def add(

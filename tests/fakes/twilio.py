@@ -19,7 +19,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+from fastapi.testclient import TestClient
 from twilio.request_validator import RequestValidator
+
+from reachimpact.services.telephony import signatures
+from reachimpact.services.telephony.urls import public_url
 
 ACCOUNT_SID = "AC" + "1" * 32
 AUTH_TOKEN = "fake-twilio-auth-token"
@@ -210,3 +214,12 @@ class FakeTwilio:
     def creates(self) -> list[Recorded]:
         with self.lock:
             return [r for r in self.requests if r.method == "POST" and r.path.endswith("/Calls.json")]
+
+
+def signed_post(
+    client: TestClient, path_and_query: str, fields: dict[str, str], *, signature: str | None = None
+) -> httpx.Response:
+    """POST form fields the way Twilio does: signed for PUBLIC_BASE_URL + path (+ query)."""
+    if signature is None:
+        signature = signatures.sign(public_url(path_and_query), list(fields.items()))
+    return client.post(path_and_query, data=fields, headers={signatures.SIGNATURE_HEADER: signature})

@@ -16,8 +16,9 @@ from reachimpact.models import Call, Campaign, CampaignContact
 from reachimpact.services import dialer, silent_calls
 from reachimpact.services.telephony import CallReport
 from reachimpact.services.telephony.simulator import Plan, SimulatorProvider
-from tests.dialer.helpers import RecordingProvider, make_contacts, new_campaign, signed_post, start
-from tests.factories import make_member
+from tests.factories import make_contacts, make_member, new_campaign, start
+from tests.fakes.telephony import RecordingProvider
+from tests.fakes.twilio import signed_post
 
 
 def _calls(session: Session, campaign_id: uuid.UUID) -> dict[str, Call]:

@@ -14,8 +14,9 @@ from reachimpact.api.app import create_api
 from reachimpact.models import Call
 from reachimpact.services import dialer
 from reachimpact.services.telephony.urls import STATUS_PATH
-from tests.dialer.helpers import RecordingProvider, make_contacts, new_campaign, signed_post, start
-from tests.factories import auth_headers, make_member
+from tests.factories import auth_headers, make_contacts, make_member, new_campaign, start
+from tests.fakes.telephony import RecordingProvider
+from tests.fakes.twilio import signed_post
 
 NOON_IN_NEW_YORK = datetime(2026, 3, 3, 17, 0, tzinfo=UTC)
 

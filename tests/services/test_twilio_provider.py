@@ -13,9 +13,8 @@ from reachimpact.models import Call
 from reachimpact.services import dialer
 from reachimpact.services.telephony import CallReport, OutboundCall, TelephonyError, get_provider
 from reachimpact.services.telephony.twilio import TwilioProvider
-from tests.dialer.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
-from tests.dialer.helpers import make_contacts, new_campaign, start
-from tests.factories import make_member
+from tests.factories import make_contacts, make_member, new_campaign, start
+from tests.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
 
 CALLS_PATH = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Calls.json"
 

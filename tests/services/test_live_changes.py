@@ -17,8 +17,7 @@ from reachimpact.models import Call, CallStatus
 from reachimpact.services import campaigns
 from reachimpact.services.live_changes import CALLS_CHANNEL, CHANNELS, Change, encode, parse
 from reachimpact.state.live import Interest
-from tests.dialer.helpers import make_contacts, new_campaign
-from tests.factories import make_member
+from tests.factories import make_contacts, make_member, new_campaign
 
 
 @pytest.fixture

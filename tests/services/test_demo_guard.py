@@ -10,8 +10,8 @@ from sqlmodel import Session
 from reachimpact.models import Organization
 from reachimpact.services import dialer
 from reachimpact.settings import get_settings
-from tests.dialer.helpers import RecordingProvider, make_contacts, new_campaign, start
-from tests.factories import make_member
+from tests.factories import make_contacts, make_member, new_campaign, start
+from tests.fakes.telephony import RecordingProvider
 
 # 09:30 in New York: inside the default calling window.
 MORNING = datetime(2026, 3, 3, 14, 30, tzinfo=UTC)
