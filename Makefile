@@ -19,6 +19,8 @@ BUN := $(TOOLS)/node_modules/bun/bin/bun.exe
 
 FRONTEND_PORT ?= 3000
 BACKEND_PORT ?= 8000
+# The settings read it: the dev frontend's origin may call the backend (CORS, reachimpact/settings.py).
+export FRONTEND_PORT
 PYTEST_ARGS ?=
 
 # Left alone, Reflex downloads bun with a script from the internet, checks PyPI for a newer Reflex and
@@ -105,13 +107,21 @@ seed-reset: migrate
 worker: migrate
 	$(BIN)/procrastinate --app=reachimpact.jobs.app worker
 
-# The worker runs in the background for as long as the app does: the trap stops it when reflex exits
+# The worker runs in the background for as long as the app does, started again whenever it exits (after
+# a database outage longer than it waits, say); the trap stops it when reflex exits
 # (Ctrl-C included; a background job of a non-interactive shell ignores SIGINT, so it must be told).
 # The call simulator posts its callbacks straight to the backend (the dev frontend on :3000 does not
 # pass /webhooks through).
 run: export SIMULATOR_DELIVERY_URL ?= http://127.0.0.1:$(BACKEND_PORT)
 run: seed
-	@$(BIN)/procrastinate --app=reachimpact.jobs.app worker & worker=$$!; \
+	@( trap 'kill $$child 2>/dev/null; wait $$child 2>/dev/null; exit 0' TERM; \
+	   while true; do \
+	     $(BIN)/procrastinate --app=reachimpact.jobs.app worker & child=$$!; \
+	     wait $$child && status=0 || status=$$?; \
+	     echo "make run: the job worker exited with status $$status (its last lines above say why);" \
+	       "starting it again in 2 s" >&2; \
+	     sleep 2; \
+	   done ) & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null || true; wait $$worker 2>/dev/null || true' EXIT; \
 	trap 'exit 130' INT TERM; \
 	$(BIN)/reflex run --frontend-port $(FRONTEND_PORT) --backend-port $(BACKEND_PORT)

@@ -15,6 +15,8 @@ config = rx.Config(
     # With Redis, Reflex keeps state there and runs several backend workers (production).
     redis_url=settings.redis_url,
     backend_host="0.0.0.0" if settings.app_env == "prod" else "127.0.0.1",
+    # Reflex's default is any origin, with credentials: only the site's own pages may call its backend.
+    cors_allowed_origins=settings.allowed_origins(),
     telemetry_enabled=False,
     show_built_with_reflex=False,
     plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="indigo"))],

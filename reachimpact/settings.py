@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -24,6 +25,8 @@ class Settings(BaseSettings):
     database_url: str | None = None
     secret_key: str = DEFAULT_SECRET_KEY
     public_base_url: str = "http://localhost:3000"
+    # Where `make run`'s development frontend serves the pages (its FRONTEND_PORT).
+    frontend_port: int = 3000
 
     twilio_account_sid: str | None = None
     twilio_auth_token: str | None = None
@@ -39,6 +42,8 @@ class Settings(BaseSettings):
     # A dial recorded but never confirmed with a SID (the worker died in between) is reconciled with
     # the provider after this long.
     dialer_unconfirmed_after_seconds: float = 60.0
+    # How long the job worker waits for a database that refuses connections before it exits (non-zero).
+    worker_database_outage_seconds: float = 60.0
 
     openai_api_key: str | None = None
     openai_base_url: str | None = None
@@ -75,6 +80,21 @@ class Settings(BaseSettings):
     @property
     def openai_enabled(self) -> bool:
         return bool(self.openai_api_key)
+
+    def allowed_origins(self) -> list[str]:
+        """The origins whose pages may call the backend with the user's credentials (CORS, websocket).
+
+        PUBLIC_BASE_URL's origin, where the pages are served; in development also the dev frontend's
+        (`make run` serves pages on FRONTEND_PORT and the backend on another port). In tests any: the
+        app harness starts its frontend on a free port only after the backend is up.
+        """
+        if self.app_env == "test":
+            return ["*"]
+        parts = urlsplit(self.public_base_url)
+        origins = [f"{parts.scheme}://{parts.netloc}"]
+        if self.app_env == "dev":
+            origins += [f"http://{host}:{self.frontend_port}" for host in ("localhost", "127.0.0.1")]
+        return list(dict.fromkeys(origins))
 
     def check_for_production(self) -> None:
         """Refuse to start in prod with settings that would be unsafe there."""

@@ -86,3 +86,35 @@ def test_app_and_worker_refuse_to_start_in_prod_with_unsafe_settings() -> None:
         assert "Refusing to start with APP_ENV=prod" in done.stderr
         assert "SECRET_KEY" in done.stderr and "PUBLIC_BASE_URL" in done.stderr
         assert "Traceback" not in done.stderr
+
+
+def test_only_the_sites_own_origin_may_call_with_credentials() -> None:
+    assert prod(public_base_url="https://reach.example.org/app").allowed_origins() == [
+        "https://reach.example.org"
+    ]
+    dev = Settings(_env_file=None, app_env="dev", public_base_url="http://localhost:3000", frontend_port=3100)
+    assert dev.allowed_origins() == [
+        "http://localhost:3000",
+        "http://localhost:3100",
+        "http://127.0.0.1:3100",
+    ]
+
+
+def test_reflex_is_configured_with_those_origins_in_prod() -> None:
+    env = {
+        "PATH": os.environ["PATH"],
+        "APP_ENV": "prod",
+        "SECRET_KEY": STRONG_KEY,
+        "PUBLIC_BASE_URL": "https://reach.example.org",
+        "DATABASE_URL": os.environ["DATABASE_URL"],
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", "import rxconfig; print(list(rxconfig.config.cors_allowed_origins))"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "['https://reach.example.org']"

@@ -40,6 +40,6 @@ def list_calls(
     )
 
 
-@router.get("/{call_id}")
+@router.get("/{call_id:uuid}")
 def get_call(call_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal) -> CallDetail:
     return calls.get_call(session, principal, call_id)

@@ -43,58 +43,58 @@ def create_campaign(body: CampaignIn, session: SessionDep, principal: CurrentPri
     return campaigns.create_campaign(session, principal, body)
 
 
-@router.get("/{campaign_id}")
+@router.get("/{campaign_id:uuid}")
 def get_campaign(campaign_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal) -> CampaignDetail:
     return campaigns.get_campaign(session, principal, campaign_id)
 
 
-@router.get("/{campaign_id}/progress")
+@router.get("/{campaign_id:uuid}/progress")
 def campaign_progress(
     campaign_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal
 ) -> CampaignProgress:
     return campaigns.campaign_progress(session, principal, campaign_id)
 
 
-@router.patch("/{campaign_id}")
+@router.patch("/{campaign_id:uuid}")
 def update_campaign(
     campaign_id: uuid.UUID, body: CampaignIn, session: SessionDep, principal: CurrentPrincipal
 ) -> CampaignPublic:
     return campaigns.update_campaign(session, principal, campaign_id, body)
 
 
-@router.delete("/{campaign_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{campaign_id:uuid}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_campaign(campaign_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal) -> Response:
     campaigns.delete_campaign(session, principal, campaign_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/{campaign_id}/start")
+@router.post("/{campaign_id:uuid}/start")
 def start_campaign(
     campaign_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal
 ) -> CampaignPublic:
     return campaigns.start_campaign(session, principal, campaign_id)
 
 
-@router.post("/{campaign_id}/pause")
+@router.post("/{campaign_id:uuid}/pause")
 def pause_campaign(
     campaign_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal
 ) -> CampaignPublic:
     return campaigns.pause_campaign(session, principal, campaign_id)
 
 
-@router.post("/{campaign_id}/resume")
+@router.post("/{campaign_id:uuid}/resume")
 def resume_campaign(
     campaign_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal
 ) -> CampaignPublic:
     return campaigns.resume_campaign(session, principal, campaign_id)
 
 
-@router.post("/{campaign_id}/stop")
+@router.post("/{campaign_id:uuid}/stop")
 def stop_campaign(campaign_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal) -> CampaignPublic:
     return campaigns.stop_campaign(session, principal, campaign_id)
 
 
-@router.post("/{campaign_id}/contacts")
+@router.post("/{campaign_id:uuid}/contacts")
 def add_contacts(
     campaign_id: uuid.UUID, body: ContactIds, session: SessionDep, principal: CurrentPrincipal
 ) -> AddedContacts:

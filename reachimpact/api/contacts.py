@@ -119,25 +119,25 @@ async def import_contacts(
     return ImportStarted(job_id=job_id)
 
 
-@router.get("/{contact_id}")
+@router.get("/{contact_id:uuid}")
 def read_contact(contact_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal) -> ContactPublic:
     return contacts.get_contact(session, principal, contact_id)
 
 
-@router.patch("/{contact_id}")
+@router.patch("/{contact_id:uuid}")
 def update_contact(
     contact_id: uuid.UUID, body: ContactIn, session: SessionDep, principal: CurrentPrincipal
 ) -> ContactPublic:
     return contacts.update_contact(session, principal, contact_id, body)
 
 
-@router.delete("/{contact_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{contact_id:uuid}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_contact(contact_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal) -> Response:
     contacts.delete_contact(session, principal, contact_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/{contact_id}/timeline")
+@router.get("/{contact_id:uuid}/timeline")
 def contact_timeline(
     contact_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal
 ) -> list[TimelineEvent]:

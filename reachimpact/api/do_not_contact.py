@@ -68,7 +68,7 @@ def check(
     return CheckResult(phone=e164, allowed=permission.allowed, reason=permission.reason)
 
 
-@router.delete("/{entry_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{entry_id:uuid}", status_code=status.HTTP_204_NO_CONTENT)
 def remove_number(entry_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal) -> Response:
     do_not_contact.remove_number(session, principal, entry_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

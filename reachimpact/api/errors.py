@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from reachimpact.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, RateLimited, Unauthorized
 from reachimpact.logging_setup import request_id_var
@@ -49,6 +50,7 @@ def _described(description: str) -> dict[str, Any]:
 
 # Declared on every route (FastAPI then leaves out its own list-shaped 422 schema).
 RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _described("The body cannot be read as what the route takes (e.g. not UTF-8)"),
     401: _described("Not signed in, or the token is no longer valid"),
     403: _described("Not allowed for this role, or a webhook whose signature does not match"),
     404: _described("No such item in your organization"),
@@ -102,7 +104,22 @@ async def validation_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(422, _summary(items), errors=items)
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path (Starlette's 405 names only the first route's)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        if match != Match.NONE and getattr(route, "methods", None):
+            methods |= route.methods
+    return ", ".join(sorted(methods))
+
+
 async def http_error(request: Request, exc: Exception) -> JSONResponse:
-    """Starlette's own errors (an unknown route, a wrong method) in the same shape."""
+    """Starlette's own errors (an unknown route, a wrong method, a body it cannot parse) in the same shape."""
     assert isinstance(exc, StarletteHTTPException)
-    return error_response(exc.status_code, str(exc.detail), headers=dict(exc.headers or {}))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 404:
+        return error_response(404, "Not found.", headers=headers)
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
+    return error_response(exc.status_code, str(exc.detail), headers=headers)

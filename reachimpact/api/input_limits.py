@@ -21,10 +21,12 @@ from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reachimpact.api.errors import ErrorItem, error_response
+from reachimpact.services.contact_import import MAX_FILE_BYTES
 
 WEBHOOK_BODY_BYTES = 64 * 1024
 JSON_BODY_BYTES = 1024 * 1024
-UPLOAD_BODY_BYTES = 200 * 1024 * 1024
+# A CSV upload: the file's own cap, and room for the multipart form around it.
+UPLOAD_BODY_BYTES = MAX_FILE_BYTES + 1024 * 1024
 UPLOAD_PATHS = frozenset({"/api/contacts/import", "/api/do-not-contact/import"})
 NUL = "\x00"
 NUL_MESSAGE = "must not contain the NUL character (\\u0000)"

@@ -16,12 +16,12 @@ from reachimpact.jobs.tracked import JobPublic
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
 
 
-@router.get("/{job_id}", response_model=JobPublic)
+@router.get("/{job_id:uuid}", response_model=JobPublic)
 def read_job(job_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal) -> JobPublic:
     return tracked.get_job(session, organization_id=principal.organization_id, job_id=job_id)
 
 
-@router.get("/{job_id}/files/{name}", response_class=StreamingResponse)
+@router.get("/{job_id:uuid}/files/{name}", response_class=StreamingResponse)
 def download_file(job_id: uuid.UUID, name: str, principal: CurrentPrincipal) -> StreamingResponse:
     """A file the job wrote (e.g. errors.csv, the rows an import rejected)."""
     with session_scope() as session:

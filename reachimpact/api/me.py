@@ -49,7 +49,7 @@ def list_sessions(session: SessionDep, principal: CurrentPrincipal) -> list[Sess
     return auth.list_sessions(session, principal)
 
 
-@router.delete("/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/sessions/{session_id:uuid}", status_code=status.HTTP_204_NO_CONTENT)
 def revoke_session(session_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal) -> Response:
     auth.revoke_session(session, principal, session_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

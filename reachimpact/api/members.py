@@ -29,14 +29,14 @@ def list_members(session: SessionDep, principal: CurrentPrincipal) -> list[Membe
     return members.list_members(session, principal)
 
 
-@router.patch("/{membership_id}")
+@router.patch("/{membership_id:uuid}")
 def set_role(
     membership_id: uuid.UUID, body: RoleBody, session: SessionDep, principal: CurrentPrincipal
 ) -> MemberPublic:
     return members.set_role(session, principal, membership_id, body.role)
 
 
-@router.delete("/{membership_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{membership_id:uuid}", status_code=status.HTTP_204_NO_CONTENT)
 def remove_member(membership_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal) -> Response:
     members.remove_member(session, principal, membership_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -52,7 +52,7 @@ def create_invite(body: InviteBody, session: SessionDep, principal: CurrentPrinc
     return members.invite(session, principal, email=body.email, role=body.role)
 
 
-@router.delete("/invites/{invite_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/invites/{invite_id:uuid}", status_code=status.HTTP_204_NO_CONTENT)
 def revoke_invite(invite_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal) -> Response:
     members.revoke_invite(session, principal, invite_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from reachimpact.db import database_url, libpq_url
+from reachimpact.jobs.worker import OutageTolerantApp
 from reachimpact.settings import require_startable_settings
 
 # Every module that registers tasks on `app`, one per family of tasks.
@@ -46,8 +47,10 @@ class _DeferredURLConnector(procrastinate.PsycopgConnector):
 
 require_startable_settings()
 
-app = procrastinate.App(
-    connector=_DeferredURLConnector(min_size=1, max_size=4),
+app = OutageTolerantApp(
+    # procrastinate's pool checks each connection before handing it out (a restart's are replaced);
+    # waiting at most 5 s for one lets a worker that lost its database stop, and start again, sooner.
+    connector=_DeferredURLConnector(min_size=1, max_size=4, timeout=5.0),
     import_paths=TASK_MODULES,
     # The dialer ticks each running campaign about once a second with jobs scheduled a second ahead;
     # a job scheduled ahead is found by polling (its NOTIFY came when it was queued, not when due).

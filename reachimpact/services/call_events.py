@@ -13,8 +13,9 @@ handle_status is the same on a caller's session. The rarer callbacks use the ses
 from __future__ import annotations
 
 import json
+import re
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -125,14 +126,45 @@ def _first_delivery(session: Session, key: str, kind: str, call: Call | None, fi
     return inserted is not None
 
 
-def _moment(fields: dict[str, str], fallback: datetime) -> datetime:
+# --- reading a delivery's fields: Twilio's, but checked (a signed request is not a sane one) ------------
+
+# Twilio's SIDs are two letters and 32 hex digits; anything longer would not fit `calls.twilio_sid`.
+_SID = re.compile(r"[A-Za-z0-9]{1,64}")
+# A call lasts at most 24 hours on Twilio; a longer duration is a made-up number, not stored.
+MAX_CALL_SECONDS = 24 * 3600
+# How far a delivery's own Timestamp may be from its arrival before the arrival is believed instead.
+TIMESTAMP_TOLERANCE = timedelta(hours=24)
+
+
+def _sid(fields: dict[str, str]) -> str:
+    """The delivery's CallSid ("" when it has none); Invalid when it cannot be a Twilio SID."""
+    sid = fields.get("CallSid", "")
+    if sid and not _SID.fullmatch(sid):
+        raise Invalid("CallSid is not a Twilio call SID.")
+    return sid
+
+
+def _duration(fields: dict[str, str]) -> int | None:
+    """CallDuration in seconds, when it is a plausible one (ASCII digits: "²".isdigit() is true)."""
+    text = fields.get("CallDuration", "")
+    if not (text.isascii() and text.isdigit()) or len(text) > 6:
+        return None
+    seconds = int(text)
+    return seconds if seconds <= MAX_CALL_SECONDS else None
+
+
+def _moment(fields: dict[str, str], received: datetime) -> datetime:
+    """When the event happened: its Timestamp when that is near its arrival, else the arrival."""
     stamp = fields.get("Timestamp")
-    if stamp:
-        try:
-            return parsedate_to_datetime(stamp)
-        except (TypeError, ValueError):
-            pass
-    return fallback
+    if not stamp:
+        return received
+    try:
+        moment = parsedate_to_datetime(stamp)
+    except (TypeError, ValueError, OverflowError):
+        return received
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # RFC 2822's "-0000": UTC, origin unknown
+    return moment if abs(moment - received) <= TIMESTAMP_TOLERANCE else received
 
 
 def _advance(call: Call, status: str, at: datetime) -> bool:
@@ -262,12 +294,11 @@ _DEAD_CODES = sorted(DEAD_NUMBER_CODES)
 
 def _status_parameters(call_id: uuid.UUID | None, fields: dict[str, str], now: datetime) -> dict[str, Any]:
     """The parameters of _APPLY_STATUS for a delivery; Invalid when it names no known status or call."""
-    sid, status = fields.get("CallSid", ""), fields.get("CallStatus", "")
+    sid, status = _sid(fields), fields.get("CallStatus", "")
     if status not in _RANK:
         raise Invalid(f"Unknown CallStatus {status!r}.")
     if call_id is None and not sid:
         raise Invalid("The delivery names no call.")
-    duration = fields.get("CallDuration", "")
     return {
         "call_id": call_id,
         "sid": sid,
@@ -277,7 +308,7 @@ def _status_parameters(call_id: uuid.UUID | None, fields: dict[str, str], now: d
         "rank": rank(status),
         "answered_by": fields.get("AnsweredBy", "")[:32] or None,
         "at": _moment(fields, now),
-        "duration": int(duration) if duration.isdigit() else None,
+        "duration": _duration(fields),
         "error_code": fields.get("ErrorCode", "")[:16] or None,
         "now": _now(),
         "clock": now,  # the contact's retry is due counting from here (a controlled clock in tests)
@@ -322,7 +353,7 @@ def _script_fields(session: Session, call: Call) -> dict[str, str]:
 
 def handle_voice(session: Session, *, call_id: uuid.UUID | None, fields: dict[str, str]) -> str:
     """Twilio asks what to play now that the call is answered: the campaign's TwiML."""
-    sid = fields.get("CallSid", "")
+    sid = _sid(fields)
     call = _find_call(session, call_id, sid)
     campaign = session.get(Campaign, call.campaign_id) if call and call.campaign_id else None
     if call is None or campaign is None:
@@ -340,7 +371,7 @@ def handle_voice(session: Session, *, call_id: uuid.UUID | None, fields: dict[st
 
 def handle_gather(session: Session, *, call_id: uuid.UUID | None, fields: dict[str, str]) -> str:
     """The key the callee pressed: 1 talk to us (or ask for a call back), 9 stop these calls."""
-    sid, digits = fields.get("CallSid", ""), fields.get("Digits", "")[:8]
+    sid, digits = _sid(fields), fields.get("Digits", "")[:8]
     call = _find_call(session, call_id, sid)
     campaign = session.get(Campaign, call.campaign_id) if call and call.campaign_id else None
     transfer = campaign.transfer_number if campaign else None
@@ -365,7 +396,7 @@ def handle_gather(session: Session, *, call_id: uuid.UUID | None, fields: dict[s
 
 def handle_recording(session: Session, *, call_id: uuid.UUID | None, fields: dict[str, str]) -> None:
     """The call's recording is ready (and, from the simulator or a transcribe callback, its text)."""
-    sid = fields.get("CallSid", "")
+    sid = _sid(fields)
     key = _key(
         sid, call_id, "recording", fields.get("RecordingSid", ""), fields.get("RecordingStatus", "completed")
     )
@@ -382,7 +413,7 @@ def handle_recording(session: Session, *, call_id: uuid.UUID | None, fields: dic
 def handle_amd(session: Session, *, call_id: uuid.UUID | None, fields: dict[str, str]) -> None:
     """Answering-machine detection's verdict. On a machine the campaign hangs up or leaves its
     message — through the provider's API, so that is a job, not something to wait for here."""
-    sid, answered_by = fields.get("CallSid", ""), fields.get("AnsweredBy", "unknown")[:32]
+    sid, answered_by = _sid(fields), fields.get("AnsweredBy", "unknown")[:32]
     call = _find_call(session, call_id, sid)
     if not _first_delivery(session, _key(sid, call_id, "amd"), "amd", call, fields) or call is None:
         return

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, time
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema, model_validator
 from sqlmodel import Session, col, func, select
 
 from reachimpact.errors import Conflict, Invalid, NotFound
@@ -82,6 +82,27 @@ _LIVE_EDITABLE = frozenset(
 RetryOutcome = Literal["busy", "no-answer", "failed"]
 
 
+def _local(value: time) -> time:
+    if value.tzinfo is not None:
+        raise ValueError("is a time of day in each contact's own time zone: write it without an offset")
+    return value
+
+
+# A calling window's end: a time of day in each contact's own time zone, so never with an offset. The
+# document says exactly what is accepted ("09:00", "20:30:00"), not JSON Schema's RFC 3339 "time".
+LocalTime = Annotated[
+    time,
+    AfterValidator(_local),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$",
+            "examples": ["09:00", "20:30:00"],
+        }
+    ),
+]
+
+
 # --- shapes at the edge -------------------------------------------------------------------------------
 
 
@@ -101,8 +122,8 @@ class CampaignIn(BaseModel):
     transfer_number: str | None = Field(default=None, max_length=64)
     starts_at: datetime | None = None
     ends_at: datetime | None = None
-    window_start: time | None = None
-    window_end: time | None = None
+    window_start: LocalTime | None = None
+    window_end: LocalTime | None = None
     calls_per_minute: int | None = Field(default=None, ge=1, le=MAX_CALLS_PER_MINUTE)
     max_concurrent: int | None = Field(default=None, ge=1, le=MAX_CONCURRENT)
     retry_policy: dict[RetryOutcome, RetryRule] | None = None
@@ -131,8 +152,8 @@ class CampaignPublic(BaseModel):
     transfer_number: str | None
     starts_at: datetime | None
     ends_at: datetime | None
-    window_start: time
-    window_end: time
+    window_start: LocalTime
+    window_end: LocalTime
     calls_per_minute: int
     max_concurrent: int
     retry_policy: dict[str, Any]

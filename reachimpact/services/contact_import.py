@@ -30,9 +30,16 @@ import psycopg
 
 from reachimpact.db import database_url, libpq_url
 from reachimpact.errors import Invalid
+from reachimpact.services import custom_fields
 from reachimpact.services.phones import parse_phone, time_zone_for
+from reachimpact.services.spreadsheet_csv import SpreadsheetWriter, unquote
 
 CHUNK_ROWS = 20_000
+# Limits of a file (README, "The API's errors and limits"): its size, its columns, and the header's
+# length that holds them.
+MAX_FILE_BYTES = 200 * 1024 * 1024
+MAX_COLUMNS = 200
+MAX_HEADER_CHARS = 64 * 1024
 # Below this a child process costs more (its start-up) than it saves.
 PARALLEL_FROM_BYTES = 2 << 20
 TAG_SEPARATOR = "\x1f"
@@ -114,10 +121,24 @@ def detect_encoding(path: Path) -> str:
 
 
 def read_layout(path: Path) -> Layout:
-    """Encoding, delimiter and column meanings; Invalid at once when the file has no phone column."""
+    """Encoding, delimiter and column meanings; Invalid at once when the file has no phone column, or
+    more columns or longer column names than a contact can hold."""
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise Invalid(
+            f"The file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; split it into smaller ones."
+        )
     encoding = detect_encoding(path)
     with path.open(encoding=encoding, newline="") as f:
-        sample = f.read(64 * 1024)
+        # The header line whole (however long), then a sample of rows for the delimiter.
+        header = f.readline(MAX_HEADER_CHARS + 1)
+        while header and not header.strip():
+            header = f.readline(MAX_HEADER_CHARS + 1)
+        if len(header) > MAX_HEADER_CHARS:
+            raise Invalid(
+                f"The header row is longer than {MAX_HEADER_CHARS:,} characters; "
+                f"a file may have at most {MAX_COLUMNS} columns."
+            )
+        sample = header + f.read(64 * 1024)
     lines = [line for line in sample.splitlines() if line.strip()]
     if not lines:
         raise Invalid("The file is empty.")
@@ -126,7 +147,9 @@ def read_layout(path: Path) -> Layout:
     except csv.Error:
         # One column, or too few rows to tell: the most frequent candidate in the header wins.
         delimiter = max(",;\t|", key=lines[0].count) if any(c in lines[0] for c in ",;\t|") else ","
-    headers = next(csv.reader([lines[0]], delimiter=delimiter))
+    headers = [unquote(header) for header in next(csv.reader([lines[0]], delimiter=delimiter))]
+    if len(headers) > MAX_COLUMNS:
+        raise Invalid(f"The file has {len(headers):,} columns; at most {MAX_COLUMNS} are read.")
     fields: list[str | None] = []
     for header in headers:
         name = _ALIAS_TO_FIELD.get(_header_key(header))
@@ -137,6 +160,14 @@ def read_layout(path: Path) -> Layout:
             f"No phone column found. Columns in the file: {found}. "
             "Name the phone column 'phone' (or 'mobile', 'Phone Number', 'cell')."
         )
+    custom = [header.strip() for header, field in zip(headers, fields, strict=True) if field is None]
+    if len(custom) > custom_fields.MAX_FIELDS:
+        raise Invalid(
+            f"The file has {len(custom)} columns that would be custom fields; "
+            f"a contact has at most {custom_fields.MAX_FIELDS}."
+        )
+    for name in custom:
+        custom_fields.check_name(name)
     return Layout(encoding, delimiter, headers, fields)
 
 
@@ -176,64 +207,80 @@ def parse_chunks(path: Path, layout: Layout, region: str, chunk_rows: int = CHUN
         text = io.TextIOWrapper(io.BufferedReader(counter, 1 << 16), encoding=layout.encoding, newline="")
         reader = csv.reader(text, delimiter=layout.delimiter)
         next(reader)  # the header
+        # The errors CSV repeats the row after its line and reason: the phone is its column 2 + phone_at.
+        error_phone_column = [2 + phone_at]
         out, errors = io.StringIO(), io.StringIO()
-        out_csv, errors_csv = csv.writer(out, lineterminator="\n"), csv.writer(errors, lineterminator="\n")
+        out_csv, errors_csv = (
+            csv.writer(out, lineterminator="\n"),
+            SpreadsheetWriter(errors, phone_columns=error_phone_column),
+        )
         good = rejected = 0
         line = reader.line_num
-        for row in reader:
-            # A record may span lines (quoted newlines): it is reported by the line it starts on.
-            start, line = line + 1, reader.line_num
-            if not any(value.strip() for value in row):
-                continue
-            try:
-                if len(row) != width:
-                    raise Invalid(f"Expected {width} columns, found {len(row)}.")
-                parsed = parse_phone(row[phone_at], region)
-                email = row[at["email"]].strip() if "email" in at else ""
-                if email:
-                    if not _EMAIL.match(email):
-                        raise Invalid(f"Email {email!r} is not valid.")
-                    email = email.lower()
-                first = row[at["first_name"]].strip() if "first_name" in at else ""
-                last = row[at["last_name"]].strip() if "last_name" in at else ""
-                if "name" in at and not (first or last):
-                    first, _, last = row[at["name"]].strip().rpartition(" ")
-                    if not first:
-                        first, last = last, ""
-                tags = ""
-                if "tags" in at and row[at["tags"]].strip():
-                    cleaned = dict.fromkeys(t.strip().lower()[:50] for t in _TAG_SPLIT.split(row[at["tags"]]))
-                    tags = TAG_SEPARATOR.join(t for t in cleaned if t)
-                custom = {name: row[i].strip() for i, name in custom_at if row[i].strip()}
-                if parsed.extension:
-                    custom["phone_extension"] = parsed.extension
-                zone = row[at["time_zone"]].strip() if "time_zone" in at else ""
-                notes = row[at["notes"]].strip() if "notes" in at else ""
-                out_csv.writerow(
-                    (
-                        start,
-                        first[:200],
-                        last[:200],
-                        parsed.e164,
-                        email or None,
-                        tags or None,
-                        json.dumps(custom, ensure_ascii=False) if custom else None,
-                        zone[:64] or time_zone_for(parsed.e164),
-                        notes or None,
+        try:
+            for row in reader:
+                # A record may span lines (quoted newlines): it is reported by the line it starts on.
+                start, line = line + 1, reader.line_num
+                if not any(value.strip() for value in row):
+                    continue
+                if any(value[:1] == "'" for value in row):  # cells an export of ours quoted (spreadsheet_csv)
+                    row = [unquote(value) for value in row]
+                try:
+                    if len(row) != width:
+                        raise Invalid(f"Expected {width} columns, found {len(row)}.")
+                    parsed = parse_phone(row[phone_at], region)
+                    email = row[at["email"]].strip() if "email" in at else ""
+                    if email:
+                        if not _EMAIL.match(email):
+                            raise Invalid(f"Email {email!r} is not valid.")
+                        email = email.lower()
+                    first = row[at["first_name"]].strip() if "first_name" in at else ""
+                    last = row[at["last_name"]].strip() if "last_name" in at else ""
+                    if "name" in at and not (first or last):
+                        first, _, last = row[at["name"]].strip().rpartition(" ")
+                        if not first:
+                            first, last = last, ""
+                    tags = ""
+                    if "tags" in at and row[at["tags"]].strip():
+                        cleaned = dict.fromkeys(
+                            t.strip().lower()[:50] for t in _TAG_SPLIT.split(row[at["tags"]])
+                        )
+                        tags = TAG_SEPARATOR.join(t for t in cleaned if t)
+                    custom = {name: row[i].strip() for i, name in custom_at if row[i].strip()}
+                    for name, value in custom.items():
+                        custom_fields.check_value(name, value)
+                    if parsed.extension:
+                        custom["phone_extension"] = parsed.extension
+                    zone = row[at["time_zone"]].strip() if "time_zone" in at else ""
+                    notes = row[at["notes"]].strip() if "notes" in at else ""
+                    out_csv.writerow(
+                        (
+                            start,
+                            first[:200],
+                            last[:200],
+                            parsed.e164,
+                            email or None,
+                            tags or None,
+                            json.dumps(custom, ensure_ascii=False) if custom else None,
+                            zone[:64] or time_zone_for(parsed.e164),
+                            notes or None,
+                        )
                     )
-                )
-                good += 1
-            except Invalid as exc:
-                errors_csv.writerow([start, str(exc), *row])
-                rejected += 1
-            if good + rejected >= chunk_rows:
-                yield Chunk(out.getvalue(), good, errors.getvalue(), rejected, counter.count)
-                out, errors = io.StringIO(), io.StringIO()
-                out_csv, errors_csv = (
-                    csv.writer(out, lineterminator="\n"),
-                    csv.writer(errors, lineterminator="\n"),
-                )
-                good = rejected = 0
+                    good += 1
+                except Invalid as exc:
+                    errors_csv.writerow([start, str(exc), *row])
+                    rejected += 1
+                if good + rejected >= chunk_rows:
+                    yield Chunk(out.getvalue(), good, errors.getvalue(), rejected, counter.count)
+                    out, errors = io.StringIO(), io.StringIO()
+                    out_csv, errors_csv = (
+                        csv.writer(out, lineterminator="\n"),
+                        SpreadsheetWriter(errors, phone_columns=error_phone_column),
+                    )
+                    good = rejected = 0
+        except csv.Error as exc:  # e.g. a quote left open runs to the end of the file
+            raise Invalid(
+                f"Line {line + 1} cannot be read ({exc}): is a quote opened there and never closed?"
+            ) from None
         yield Chunk(out.getvalue(), good, errors.getvalue(), rejected, counter.count)
 
 
@@ -352,7 +399,7 @@ def import_contacts(
     result = ImportResult(columns=layout.mapping)
     good = 0
     if errors_out is not None:
-        csv.writer(errors_out, lineterminator="\n").writerow(["line", "error", *layout.headers])
+        SpreadsheetWriter(errors_out).writerow(["line", "error", *layout.headers])
     with psycopg.connect(libpq_url(database_url())) as conn:
         conn.execute(_STAGING)
         for chunk in _chunks(path, layout, region, parallel):

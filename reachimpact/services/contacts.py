@@ -7,7 +7,6 @@ do-not-contact list and opt-outs live in services.do_not_contact, CSV import in 
 from __future__ import annotations
 
 import base64
-import csv
 import io
 import json
 import re
@@ -26,11 +25,13 @@ from sqlmodel import Session, col, func, select
 
 from reachimpact.errors import Conflict, Invalid, NotFound
 from reachimpact.models import Call, Contact, Message, OptOut
+from reachimpact.services import custom_fields
 from reachimpact.services.auth import Principal
 from reachimpact.services.emails import normalize_email
 from reachimpact.services.members import MANAGERS, require_role
 from reachimpact.services.organizations import phone_region
 from reachimpact.services.phones import parse_phone, time_zone_for
+from reachimpact.services.spreadsheet_csv import SpreadsheetWriter
 
 MAX_PAGE_SIZE = 200
 # Counting the matches of a search scans about cap / (share of contacts matching) rows: at 1M
@@ -77,12 +78,10 @@ class ContactIn(BaseModel):
     def _flat_values(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
         if value is None:
             return None
-        for key, item in value.items():
-            if not key.strip() or len(key) > 100:
-                raise ValueError("custom field names must be 1 to 100 characters")
-            if not isinstance(item, str | int | float | bool | type(None)):
-                raise ValueError(f"custom field {key!r} must be text, a number, true/false or empty")
-        return value
+        try:
+            return custom_fields.check_fields(value)
+        except Invalid as exc:  # pydantic reports a ValueError as a validation error of this field
+            raise ValueError(str(exc).rstrip(".")) from None
 
 
 class ContactPublic(BaseModel):
@@ -529,7 +528,7 @@ def export_csv(
         ).all()
     )
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = SpreadsheetWriter(buffer, phone_columns=[EXPORT_COLUMNS.index("phone")])
     writer.writerow([*EXPORT_COLUMNS, *custom_keys])
     for n, contact in enumerate(iter_contacts(session, principal, q=q, tag=tag), 1):
         writer.writerow(

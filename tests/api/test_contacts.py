@@ -64,7 +64,7 @@ def test_create_read_update_delete(client: TestClient, session: Session) -> None
         ({"first_name": "A"}, 422, "phone"),
         ({"phone": "12"}, 422, "too short"),
         ({"phone": "2125550143", "email": "nope"}, 422, "Email"),
-        ({"phone": "2125550143", "custom_fields": {"a": {"nested": 1}}}, 422, "custom field"),
+        ({"phone": "2125550143", "custom_fields": {"a": {"nested": 1}}}, 422, "Custom field"),
     ],
 )
 def test_bad_contacts_are_refused_clearly(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -183,3 +184,20 @@ def test_patching_a_contact_to_another_contacts_phone_is_a_conflict(
     assert "+14155550101" in response.json()["detail"]
     kept = client.get(f"/api/contacts/{second['id']}", headers=headers).json()
     assert (kept["phone"], kept["first_name"]) == ("+14155550102", "Bo")
+
+
+def test_calling_windows_accept_what_the_document_says(client: TestClient, session: Session) -> None:
+    headers = auth_headers(make_member(session))
+    document = client.get("/api/openapi.json").json()
+    declared = document["components"]["schemas"]["CampaignIn"]["properties"]["window_start"]["anyOf"][0]
+    assert declared["type"] == "string" and "format" not in declared
+    pattern = re.compile(declared["pattern"])
+    for accepted in ("09:00", "20:30:00", "23:59:59.5"):
+        assert pattern.match(accepted)
+        body = {"name": f"Window {accepted}", "window_start": accepted, "window_end": "23:59"}
+        assert client.post("/api/campaigns", json=body, headers=headers).status_code == 201, accepted
+    for refused in ("09:00:00Z", "09:00+02:00", "25:00", "9am"):
+        assert not pattern.match(refused)
+        response = client.post("/api/campaigns", json={"name": "W", "window_start": refused}, headers=headers)
+        assert response.status_code == 422, refused
+        assert "window_start" in response.json()["detail"]

@@ -22,7 +22,7 @@ from reachimpact.services.do_not_contact import may_contact
 from reachimpact.services.live_changes import CALLS_CHANNEL, Change, parse
 from reachimpact.services.telephony import signatures
 from reachimpact.services.telephony.urls import AMD_PATH, GATHER_PATH, RECORDING_PATH, STATUS_PATH, VOICE_PATH
-from tests.factories import make_contacts, make_member, new_campaign, start
+from tests.factories import auth_headers, make_contacts, make_member, new_campaign, start
 from tests.fakes.telephony import RecordingProvider
 from tests.fakes.twilio import signed_post
 
@@ -428,3 +428,65 @@ def test_an_older_attempts_late_news_leaves_the_contact_to_the_latest(
     assert status(client, newer, "no-answer").status_code == 204
     entry = entry_of(session, newer)
     assert (entry.status, entry.last_outcome) == ("pending", "no-answer")
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected_duration"),
+    [
+        ({"CallDuration": "99999999999999999999"}, None),
+        ({"CallDuration": "²"}, None),
+        ({"CallDuration": "61"}, 61),
+    ],
+)
+def test_an_implausible_duration_is_not_stored_and_the_call_still_ends(
+    client: TestClient, session: Session, extra: dict[str, str], expected_duration: int | None
+) -> None:
+    (call,) = dial(session)
+    assert status(client, call, "completed", **extra).status_code == 204
+    session.expire_all()
+    done = session.get(Call, call.id)
+    assert done is not None and (done.status, done.duration_seconds) == ("completed", expected_duration)
+
+
+def test_a_timestamp_far_from_now_gives_way_to_the_time_of_receipt(
+    client: TestClient, session: Session
+) -> None:
+    (call,) = dial(session)
+    before = datetime.now(UTC)
+    assert status(client, call, "ringing", Timestamp="Fri, 31 Dec 9999 23:59:59 +0000").status_code == 204
+    session.expire_all()
+    stored = session.get(Call, call.id)
+    assert stored is not None and stored.started_at is not None
+    assert before - timedelta(seconds=5) <= stored.started_at <= datetime.now(UTC)
+    # And the lists that show it still answer.
+    headers = auth_headers(make_member(session, organization_id=call.organization_id))
+    assert client.get("/api/calls", headers=headers).status_code == 200
+    assert client.get(f"/api/calls/{call.id}", headers=headers).status_code == 200
+
+
+def test_a_sid_that_cannot_be_twilios_is_refused_with_nothing_written(
+    client: TestClient, session: Session
+) -> None:
+    (call,) = dial(session)
+    before = events(session)
+    fields = {"CallSid": "CA" + "0" * 98, "CallStatus": "ringing", "AccountSid": "AC1"}
+    response = signed_post(client, f"{STATUS_PATH}?call_id={call.id}", fields)
+    assert response.status_code == 422
+    session.expire_all()
+    assert events(session) == before
+    assert session.get(Call, call.id).status == call.status
+
+
+def test_a_nul_character_in_a_signed_webhook_is_dropped_and_the_rest_kept(
+    client: TestClient, session: Session
+) -> None:
+    (call,) = dial(session)
+    recording = {
+        "CallSid": call.twilio_sid or "",
+        "RecordingSid": "RE1",
+        "RecordingUrl": "https://api.twilio.com/rec/RE1",
+        "TranscriptionText": "hello\x00 there",
+    }
+    assert signed_post(client, f"{RECORDING_PATH}?call_id={call.id}", recording).status_code == 204
+    session.expire_all()
+    assert session.get(Call, call.id).transcript == "hello there"

