@@ -13,6 +13,9 @@ from reachimpact.services import campaigns
 from reachimpact.services.auth import Principal, issue_access_token
 from reachimpact.services.campaigns import CampaignIn
 
+# Noon on a Tuesday in New York: inside every campaign's default calling window there.
+NOON_IN_NEW_YORK = datetime(2026, 3, 3, 17, 0, tzinfo=UTC)
+
 
 def make_member(
     session: Session,

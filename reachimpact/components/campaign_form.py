@@ -5,7 +5,13 @@ from __future__ import annotations
 import reflex as rx
 from reflex.event import EventType
 
-from reachimpact.components.forms import form_error, labeled_checkbox, labeled_input, labeled_text_area
+from reachimpact.components.forms import (
+    dialog_form_buttons,
+    form_error,
+    labeled_checkbox,
+    labeled_input,
+    labeled_text_area,
+)
 from reachimpact.state.campaigns import RETRY_OUTCOMES, CampaignDraft
 
 _RETRY_LABELS = {"busy": "Busy", "no-answer": "No answer", "failed": "Failed"}
@@ -145,13 +151,7 @@ def campaign_form(
                 "record_calls",
                 default_checked=draft.record_calls,
             ),
-            rx.hstack(
-                rx.dialog.close(rx.button("Cancel", type="button", variant="soft", color_scheme="gray")),
-                rx.button(submit_label, type="submit", loading=saving),
-                justify="end",
-                spacing="3",
-                width="100%",
-            ),
+            dialog_form_buttons(submit_label, saving=saving),
             spacing="3",
             width="100%",
         ),

@@ -5,7 +5,13 @@ from __future__ import annotations
 import reflex as rx
 from reflex.event import EventType
 
-from reachimpact.components.forms import form_error, labeled_checkbox, labeled_input, labeled_text_area
+from reachimpact.components.forms import (
+    dialog_form_buttons,
+    form_error,
+    labeled_checkbox,
+    labeled_input,
+    labeled_text_area,
+)
 from reachimpact.components.time_zones import TIME_ZONE_CHOICES, time_zone_choices
 from reachimpact.state.contact_editor import ContactDraft
 
@@ -58,13 +64,7 @@ def contact_form(
                 labeled_checkbox("Opted out of texts", "opt_out_sms", default_checked=draft.opt_out_sms),
                 spacing="5",
             ),
-            rx.hstack(
-                rx.dialog.close(rx.button("Cancel", type="button", variant="soft", color_scheme="gray")),
-                rx.button("Save", type="submit", loading=saving),
-                justify="end",
-                spacing="3",
-                width="100%",
-            ),
+            dialog_form_buttons("Save", saving=saving),
             spacing="3",
             width="100%",
         ),

@@ -51,3 +51,14 @@ def labeled_checkbox(label: str, name: str, *, default_checked: bool | rx.Var[bo
             rx.checkbox(name=name, default_checked=default_checked), rx.text(label, size="2"), align="center"
         ),
     )
+
+
+def dialog_form_buttons(submit_label: str, *, saving: bool | rx.Var[bool]) -> rx.Component:
+    """A dialog form's Cancel (closes it) and submit buttons, at its foot."""
+    return rx.hstack(
+        rx.dialog.close(rx.button("Cancel", type="button", variant="soft", color_scheme="gray")),
+        rx.button(submit_label, type="submit", loading=saving),
+        justify="end",
+        spacing="3",
+        width="100%",
+    )

@@ -10,18 +10,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from reachimpact.api.app import create_api
 from reachimpact.models import Membership, Organization, User, UserSession
 from reachimpact.services import auth
 from reachimpact.settings import get_settings
 
 PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-def client() -> Iterator[TestClient]:
-    with TestClient(create_api()) as c:
-        yield c
 
 
 @pytest.fixture
@@ -140,22 +133,17 @@ def test_logout_ends_the_session(client: TestClient) -> None:
     assert client.post("/api/auth/logout", json={"refresh_token": tokens["refresh_token"]}).status_code == 204
 
 
+def change_password(client: TestClient, tokens: dict, current: str):
+    body = {"current_password": current, "new_password": "a brand new secret"}
+    return client.post("/api/me/password", json=body, headers=bearer(tokens))
+
+
 def test_password_change_revokes_other_sessions_only(client: TestClient) -> None:
     laptop = register(client)
     phone = client.post("/api/auth/login", json={"email": "ann@example.org", "password": PASSWORD}).json()
 
-    wrong = client.post(
-        "/api/me/password",
-        json={"current_password": "not it at all", "new_password": "a brand new secret"},
-        headers=bearer(laptop),
-    )
-    assert wrong.status_code == 422
-    changed = client.post(
-        "/api/me/password",
-        json={"current_password": PASSWORD, "new_password": "a brand new secret"},
-        headers=bearer(laptop),
-    )
-    assert changed.status_code == 204
+    assert change_password(client, laptop, "not it at all").status_code == 422
+    assert change_password(client, laptop, PASSWORD).status_code == 204
     assert client.get("/api/me", headers=bearer(laptop)).status_code == 200
     assert client.get("/api/me", headers=bearer(phone)).status_code == 401
     assert client.post("/api/auth/refresh", json={"refresh_token": phone["refresh_token"]}).status_code == 401
@@ -263,18 +251,8 @@ def test_registration_is_rate_limited_per_address(
 def test_guesses_at_the_current_password_are_limited(client: TestClient) -> None:
     tokens = register(client)
     for _ in range(auth.PASSWORD_CHANGE_LIMIT):
-        wrong = client.post(
-            "/api/me/password",
-            json={"current_password": "not it at all", "new_password": "another password 1"},
-            headers=bearer(tokens),
-        )
-        assert wrong.status_code == 422
-    right = client.post(
-        "/api/me/password",
-        json={"current_password": PASSWORD, "new_password": "another password 1"},
-        headers=bearer(tokens),
-    )
-    assert right.status_code == 429
+        assert change_password(client, tokens, "not it at all").status_code == 422
+    assert change_password(client, tokens, PASSWORD).status_code == 429
     assert _login(client, "ann@example.org", PASSWORD, "10.5.0.1").status_code == 200
 
 

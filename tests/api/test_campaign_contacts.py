@@ -4,14 +4,12 @@ them (or skips those who may not be called), and nobody else's campaign or conta
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from reachimpact.api.app import create_api
 from reachimpact.errors import Conflict, Forbidden, Invalid, NotFound
 from reachimpact.models import Campaign, CampaignContact, CampaignStatus, OptOut, Role
 from reachimpact.services import campaign_audience, campaigns
@@ -226,12 +224,6 @@ def test_the_campaigns_offered_are_the_organizations_call_campaigns_still_taking
 
 
 # --- through the API ----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def client() -> Iterator[TestClient]:
-    with TestClient(create_api()) as c:
-        yield c
 
 
 def test_the_api_adds_contacts_and_answers_counts(client: TestClient, session: Session) -> None:

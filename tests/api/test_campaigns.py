@@ -3,21 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
-from reachimpact.api.app import create_api
 from reachimpact.models import CampaignContact, CampaignStatusChange, OptOut, Role
 from tests.factories import auth_headers, make_contacts, make_member
-
-
-@pytest.fixture
-def client() -> Iterator[TestClient]:
-    with TestClient(create_api()) as c:
-        yield c
 
 
 def create(client: TestClient, headers: dict, **fields) -> dict:

@@ -6,7 +6,6 @@ import asyncio
 import csv
 import io
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,15 +13,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from reachimpact import jobs
-from reachimpact.api.app import create_api
 from reachimpact.models import Call, Contact, OptOut, Role
 from tests.factories import auth_headers, make_member
-
-
-@pytest.fixture
-def client() -> Iterator[TestClient]:
-    with TestClient(create_api()) as c:
-        yield c
 
 
 def add(client: TestClient, headers: dict, **fields) -> dict:

@@ -2,30 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
-
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from reachimpact.api.app import create_api
 from reachimpact.models import Call
 from reachimpact.services import dialer
 from reachimpact.services.telephony.urls import STATUS_PATH
-from tests.factories import auth_headers, make_contacts, make_member, new_campaign, start
+from tests.factories import NOON_IN_NEW_YORK, auth_headers, make_contacts, make_member, new_campaign, start
 from tests.fakes.telephony import RecordingProvider
 from tests.fakes.twilio import signed_post
 
-NOON_IN_NEW_YORK = datetime(2026, 3, 3, 17, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def client(configure: Callable[..., None]) -> Iterator[TestClient]:
-    configure(public_base_url="https://reach.example.org")
-    with TestClient(create_api()) as c:
-        yield c
+pytestmark = pytest.mark.usefixtures("public_base_url")
 
 
 def _drop_every_other_connection(cleaner: psycopg.Connection) -> int:

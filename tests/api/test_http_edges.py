@@ -9,15 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from reachimpact.api.app import create_api
 from reachimpact.api.input_limits import JSON_BODY_BYTES, WEBHOOK_BODY_BYTES
 from tests.factories import auth_headers, make_member
-
-
-@pytest.fixture
-def client() -> Iterator[TestClient]:
-    with TestClient(create_api()) as c:
-        yield c
 
 
 def _is_error_body(body: dict, *, validation: bool = False) -> bool:

@@ -3,24 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from reachimpact.api.app import create_api
 from reachimpact.models import Invite, Job, Membership, Role, UserSession
 from tests.factories import auth_headers, make_member
 
 PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-def client() -> Iterator[TestClient]:
-    with TestClient(create_api()) as c:
-        yield c
 
 
 def test_invite_then_register_joins_the_organization_with_that_role(

@@ -4,7 +4,7 @@ retries and reordering harmless, TwiML for the call and the key pressed, dead nu
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -13,7 +13,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from reachimpact.api.app import create_api
 from reachimpact.db import libpq_url
 from reachimpact.models import Call, CampaignContact, Contact, OptOut, Role, WebhookEvent
 from reachimpact.services import call_events, contacts, dialer
@@ -22,18 +21,11 @@ from reachimpact.services.do_not_contact import may_contact
 from reachimpact.services.live_changes import CALLS_CHANNEL, Change, parse
 from reachimpact.services.telephony import signatures
 from reachimpact.services.telephony.urls import AMD_PATH, GATHER_PATH, RECORDING_PATH, STATUS_PATH, VOICE_PATH
-from tests.factories import auth_headers, make_contacts, make_member, new_campaign, start
+from tests.factories import NOON_IN_NEW_YORK, auth_headers, make_contacts, make_member, new_campaign, start
 from tests.fakes.telephony import RecordingProvider
 from tests.fakes.twilio import signed_post
 
-NOON_IN_NEW_YORK = datetime(2026, 3, 3, 17, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def client(configure: Callable[..., None]) -> Iterator[TestClient]:
-    configure(public_base_url="https://reach.example.org")
-    with TestClient(create_api()) as c:
-        yield c
+pytestmark = pytest.mark.usefixtures("public_base_url")
 
 
 def dial(session: Session, count: int = 1, **campaign_fields) -> list[Call]:

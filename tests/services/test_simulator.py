@@ -18,9 +18,7 @@ from reachimpact.models import Call, Campaign, CampaignContact, Contact, Webhook
 from reachimpact.services import campaigns, dialer
 from reachimpact.services.telephony import OutboundCall
 from reachimpact.services.telephony.simulator import Plan, SimulatorProvider, random_plan
-from tests.factories import make_contacts, make_member, new_campaign, start
-
-NOON_IN_NEW_YORK = datetime(2026, 3, 3, 17, 0, tzinfo=UTC)
+from tests.factories import NOON_IN_NEW_YORK, make_contacts, make_member, new_campaign, start
 
 
 def run_worker_until_idle() -> None:
