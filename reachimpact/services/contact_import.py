@@ -227,6 +227,9 @@ def parse_chunks(path: Path, layout: Layout, region: str, chunk_rows: int = CHUN
                 try:
                     if len(row) != width:
                         raise Invalid(f"Expected {width} columns, found {len(row)}.")
+                    if "\x00" in "".join(row):  # PostgreSQL cannot store it: the row, not the file, fails
+                        column = next(layout.headers[i] for i, value in enumerate(row) if "\x00" in value)
+                        raise Invalid(f"Column {column.strip()!r} contains the NUL character (\\u0000).")
                     parsed = parse_phone(row[phone_at], region)
                     email = row[at["email"]].strip() if "email" in at else ""
                     if email:

@@ -270,3 +270,13 @@ def test_a_file_past_the_size_cap_is_refused_saying_so(
     with pytest.raises(Invalid, match="is larger than"):
         run(write(tmp_path, "phone\n" + rows), member.organization_id)
     assert contacts(session, member.organization_id) == {}
+
+
+def test_a_nul_character_rejects_its_row_and_keeps_the_others(tmp_path: Path, session: Session) -> None:
+    member = make_member(session)
+    path = tmp_path / "nul.csv"
+    path.write_bytes(b"phone,first_name\n+14155550123,A\x00nn\n+14155550124,Bo\n")
+    result, errors = run(path, member.organization_id)
+    assert (result.imported, result.rejected) == (1, 1)
+    assert errors[1][:2] == ["2", "Column 'first_name' contains the NUL character (\\u0000)."]
+    assert set(contacts(session, member.organization_id)) == {"+14155550124"}
