@@ -38,11 +38,12 @@ endif
 # The job worker imports reachimpact.jobs by name, so the project root must be importable.
 export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 
-.PHONY: help setup run test worker migrate seed seed-reset lint format bench chromium firebase-emulator clean
+.PHONY: help setup run serve test worker migrate seed seed-reset lint format bench chromium firebase-emulator clean
 
 help:
 	@echo "make run         set up, migrate, seed a demo account if the database is empty, then serve"
 	@echo "                 the app on http://localhost:$(FRONTEND_PORT) (API on :$(BACKEND_PORT)) with the job worker"
+	@echo "make serve       the same with the production build: pages, API and webhooks all on :$(FRONTEND_PORT)"
 	@echo "make test        set up (chromium and the Firebase Auth emulator included), then ruff and the whole pytest suite"
 	@echo "make worker      the job worker alone"
 	@echo "make migrate     alembic upgrade head"
@@ -110,21 +111,36 @@ worker: migrate
 # The worker runs in the background for as long as the app does, started again whenever it exits (after
 # a database outage longer than it waits, say); the trap stops it when reflex exits
 # (Ctrl-C included; a background job of a non-interactive shell ignores SIGINT, so it must be told).
+# `run` and `serve` start it the same way, each followed by its reflex command.
+define WITH_WORKER
+( trap 'kill $$child 2>/dev/null; wait $$child 2>/dev/null; exit 0' TERM; \
+  while true; do \
+    $(BIN)/procrastinate --app=reachimpact.jobs.app worker & child=$$!; \
+    wait $$child && status=0 || status=$$?; \
+    echo "make $@: the job worker exited with status $$status (its last lines above say why);" \
+      "starting it again in 2 s" >&2; \
+    sleep 2; \
+  done ) & worker=$$!; \
+trap 'kill $$worker 2>/dev/null || true; wait $$worker 2>/dev/null || true' EXIT; \
+trap 'exit 130' INT TERM;
+endef
+
 # The call simulator posts its callbacks straight to the backend (the dev frontend on :3000 does not
 # pass /webhooks through).
 run: export SIMULATOR_DELIVERY_URL ?= http://127.0.0.1:$(BACKEND_PORT)
 run: seed
-	@( trap 'kill $$child 2>/dev/null; wait $$child 2>/dev/null; exit 0' TERM; \
-	   while true; do \
-	     $(BIN)/procrastinate --app=reachimpact.jobs.app worker & child=$$!; \
-	     wait $$child && status=0 || status=$$?; \
-	     echo "make run: the job worker exited with status $$status (its last lines above say why);" \
-	       "starting it again in 2 s" >&2; \
-	     sleep 2; \
-	   done ) & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null || true; wait $$worker 2>/dev/null || true' EXIT; \
-	trap 'exit 130' INT TERM; \
+	@echo "make run: this is the development server (hot reload, 2-3x slower pages);" \
+		"\`make serve\` serves the production build on http://localhost:$(FRONTEND_PORT)"
+	@$(WITH_WORKER) \
 	$(BIN)/reflex run --frontend-port $(FRONTEND_PORT) --backend-port $(BACKEND_PORT)
+
+# The production build as the Dockerfile serves it, on this machine: one port (FRONTEND_PORT) serves the
+# pages, the websocket, the API and the webhooks, so the simulator's callbacks go there too. Each start
+# rebuilds the static bundle (a few seconds); the state stays in memory unless REDIS_URL is set.
+serve: export SIMULATOR_DELIVERY_URL ?= http://127.0.0.1:$(FRONTEND_PORT)
+serve: seed
+	@$(WITH_WORKER) \
+	$(BIN)/reflex run --env prod --single-port --frontend-port $(FRONTEND_PORT)
 
 test: setup chromium firebase-emulator
 	$(BIN)/ruff check .
