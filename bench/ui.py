@@ -5,7 +5,7 @@
 In one run: a throw-away database on 127.0.0.1:5432 (tests/databases.py) with the demo organization
 (plus N synthetic contacts with --contacts, loaded with one COPY); then, one after the other, a bare
 Reflex app (a button whose handler sets a loading flag, yields, then sets 50 rows of three strings) and
-ReachImpact (from a temporary copy of the sources, never /work/main/.web) are built and served as the
+ReachImpact (from a temporary copy of the sources, never the project's own .web) are built and served as the
 Dockerfile does (`reflex run --env prod --single-port`; the memory state manager, or Redis with
 --redis), and Debian's chromium, driven by Playwright, times each interaction inside the page:
 performance.now() at the click, a MutationObserver resolving when the interaction's target has
