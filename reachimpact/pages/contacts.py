@@ -16,7 +16,7 @@ from reachimpact.components.forms import form_error
 from reachimpact.components.layout import template
 from reachimpact.state.contact_editor import ContactEditorState
 from reachimpact.state.contact_import import UPLOAD_ID, ContactImportState
-from reachimpact.state.contacts import ANY_TAG, SEARCH_INPUT_ID, ContactsState
+from reachimpact.state.contacts import ANY_TAG, SEARCH_INPUT_ID, ContactsPagingState, ContactsState
 from reachimpact.state.rows import ContactRow
 
 TAG_CHOICES = "contact-tag-choices"
@@ -478,8 +478,8 @@ def _table() -> rx.Component:
         variant="surface",
         size="2",
         width="100%",
-        opacity=rx.cond(ContactsState.page_loading, "0.5", "1"),
-        custom_attrs={"aria-busy": ContactsState.page_loading},
+        opacity=rx.cond(ContactsPagingState.page_loading, "0.5", "1"),
+        custom_attrs={"aria-busy": ContactsPagingState.page_loading},
     )
 
 
@@ -499,7 +499,7 @@ def _summary() -> rx.Component:
                 color_scheme="gray",
             ),
         ),
-        rx.cond(ContactsState.page_loading, rx.spinner(size="1", aria_label="Loading contacts")),
+        rx.cond(ContactsPagingState.page_loading, rx.spinner(size="1", aria_label="Loading contacts")),
         align="center",
         spacing="2",
     )
@@ -511,7 +511,7 @@ def _pager() -> rx.Component:
             rx.icon("chevron-left", size=16),
             "Previous",
             on_click=ContactsState.previous_page,
-            disabled=(ContactsState.page_number <= 1) | ContactsState.page_loading,
+            disabled=(ContactsState.page_number <= 1) | ContactsPagingState.page_loading,
             variant="soft",
         ),
         rx.text(f"Page {ContactsState.page_number}", size="2", color_scheme="gray"),
@@ -519,7 +519,7 @@ def _pager() -> rx.Component:
             "Next",
             rx.icon("chevron-right", size=16),
             on_click=ContactsState.next_page,
-            disabled=~ContactsState.has_next | ContactsState.page_loading,
+            disabled=~ContactsState.has_next | ContactsPagingState.page_loading,
             variant="soft",
         ),
         align="center",

@@ -95,7 +95,6 @@ def added_message(added: AddedContacts, campaign: str) -> str:
 
 class ContactsState(AppState):
     loading: bool = True  # until the first page arrives
-    page_loading: bool = False  # while another page (or filter, or sort) is fetched
 
     rows: list[ContactRow] = rx.field(default_factory=list)
     total: int = 0
@@ -223,17 +222,24 @@ class ContactsState(AppState):
     async def _from_the_top(self) -> AsyncIterator[None]:
         """Back to the first page after the filter or sort changed, showing that a page is loading."""
         self._cursors = [""]
-        self.selected = []
+        self._clear_selection()
         async for update in self._load_page():
             yield update
 
+    def _clear_selection(self) -> None:
+        # Only when there is one: assigning marks the state changed, and every component reading it
+        # (the table's rows included) renders again.
+        if self.selected:
+            self.selected = []
+
     async def _load_page(self) -> AsyncIterator[None]:
-        self.page_loading = True
+        paging = await self.get_state(ContactsPagingState)
+        paging.page_loading = True
         yield
         try:
             shown = await self._as_user(self._current_page)
         finally:
-            self.page_loading = False
+            paging.page_loading = False
         self._show_page(shown)
 
     @signed_in_event
@@ -286,7 +292,7 @@ class ContactsState(AppState):
         if not self._next_cursor:
             return
         self._cursors.append(self._next_cursor)
-        self.selected = []
+        self._clear_selection()
         async for update in self._load_page():
             yield update
 
@@ -295,7 +301,7 @@ class ContactsState(AppState):
         if len(self._cursors) < 2:
             return
         self._cursors.pop()
-        self.selected = []
+        self._clear_selection()
         async for update in self._load_page():
             yield update
 
@@ -454,3 +460,14 @@ def _contacts(n: int) -> str:
 
 def _were(n: int) -> str:
     return "was" if n == 1 else "were"
+
+
+class ContactsPagingState(ContactsState):
+    """Whether another page (or filter, or sort) is being fetched.
+
+    A state of its own: a page's component renders again whenever any var of a state it reads changes,
+    so the flag, kept beside the rows, re-rendered all of them twice a flip (bench/ui.py); here it
+    renders only the spinner, the paging buttons and the table's fading.
+    """
+
+    page_loading: bool = False
