@@ -93,15 +93,21 @@ def _summary(items: Sequence[ErrorItem]) -> str:
     return "; ".join(parts) or "Invalid input."
 
 
+def invalid_request(items: list[ErrorItem]) -> JSONResponse:
+    """The 422 of a request that breaks its route's shape: each wrong field in `errors` and in `detail`."""
+    return error_response(422, _summary(items), errors=items)
+
+
 async def validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    items = [
-        ErrorItem(
-            loc=list(error.get("loc", ())), msg=str(error.get("msg", "")), type=str(error.get("type", ""))
-        )
-        for error in exc.errors()
-    ]
-    return error_response(422, _summary(items), errors=items)
+    return invalid_request(
+        [
+            ErrorItem(
+                loc=list(error.get("loc", ())), msg=str(error.get("msg", "")), type=str(error.get("type", ""))
+            )
+            for error in exc.errors()
+        ]
+    )
 
 
 def _allowed_methods(request: Request) -> str:

@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl
 from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from reachimpact.api.errors import ErrorItem, error_response
+from reachimpact.api.errors import ErrorItem, error_response, invalid_request
 from reachimpact.services.contact_import import MAX_FILE_BYTES
 
 WEBHOOK_BODY_BYTES = 64 * 1024
@@ -82,11 +82,6 @@ def nul_errors(query_string: bytes, body: bytes) -> list[ErrorItem]:
     return [ErrorItem(loc=loc, msg=NUL_MESSAGE, type="nul_character") for loc in locations]
 
 
-def _refuse_nul(errors: list[ErrorItem]) -> Any:
-    names = ", ".join(".".join(str(part) for part in error.loc[1:]) for error in errors)
-    return error_response(422, f"{names}: {NUL_MESSAGE}.", errors=errors)
-
-
 class InputLimitsMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -108,7 +103,7 @@ class InputLimitsMiddleware:
                 await error_response(413, exc.detail)(scope, receive, send)
                 return
             if errors := nul_errors(scope.get("query_string", b""), body):
-                await _refuse_nul(errors)(scope, receive, send)
+                await invalid_request(errors)(scope, receive, send)
                 return
             await self.app(scope, _replay(body, receive), send)
             return

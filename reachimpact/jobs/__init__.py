@@ -10,6 +10,7 @@
 - imports.py    tasks: contacts.import_csv (tracked), and `start_contact_import` to queue it.
 - dialer.py     tasks: dialer.tick, dialer.watchdog, dialer.silent_calls, dialer.cleanup.
 - simulator.py  tasks: telephony.simulate_call, telephony.machine_answered.
+- worker.py     the App's worker, which rides out a database outage (WORKER_DATABASE_OUTAGE_SECONDS).
 
 The worker runs as `procrastinate --app=reachimpact.jobs.app worker`: procrastinate reads the attribute
 `app` of this package, so `app` is the App object and no module here may be called app.py.

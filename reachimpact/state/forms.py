@@ -1,6 +1,6 @@
 """What the user is told when a service refuses, and how values sent by the browser are read.
 
-The one place the UI turns a DomainError into words (the API's counterpart is reachimpact/api/app.py).
+The one place the UI turns a DomainError into words (the API's counterpart is reachimpact/api/errors.py).
 """
 
 from __future__ import annotations
