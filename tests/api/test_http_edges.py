@@ -194,3 +194,14 @@ def test_calling_windows_accept_what_the_document_says(client: TestClient, sessi
         response = client.post("/api/campaigns", json={"name": "W", "window_start": refused}, headers=headers)
         assert response.status_code == 422, refused
         assert "window_start" in response.json()["detail"]
+
+
+def test_a_wrong_method_names_every_method_of_its_path(client: TestClient, session: Session) -> None:
+    headers = auth_headers(make_member(session))
+    me = client.request("OPTIONS", "/api/me", headers=headers)
+    assert me.status_code == 405 and me.headers["allow"] == "GET, PATCH"
+    # A literal path is not an id: /api/members/invites is not /api/members/{membership_id}.
+    invites = client.patch("/api/members/invites", json={"role": "agent"}, headers=headers)
+    assert invites.status_code == 405 and invites.headers["allow"] == "GET, POST"
+    assert _is_error_body(invites.json())
+    assert client.get("/api/contacts/not-a-uuid", headers=headers).status_code == 404
